@@ -1,0 +1,60 @@
+"""Where things live (platformdirs) and how we log (a rotating file; keys never written)."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from pathlib import Path
+
+import platformdirs
+
+from engage_desktop.core.secrets import redact
+
+APP_NAME = "engage-desktop"
+DATA_DIR_ENV = "ENGAGE_DESKTOP_DATA_DIR"
+
+
+def data_dir(explicit: str | None = None) -> Path:
+    """--data-dir, else $ENGAGE_DESKTOP_DATA_DIR, else the platform's user data dir."""
+    chosen = explicit or os.environ.get(DATA_DIR_ENV)
+    path = Path(chosen).expanduser() if chosen else Path(platformdirs.user_data_dir(APP_NAME))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_dir() -> Path:
+    path = Path(platformdirs.user_log_dir(APP_NAME))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class RedactingFormatter(logging.Formatter):
+    """Masks anything shaped like a private API key, in messages and tracebacks alike."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def setup_logging(verbose: int, directory: Path | None = None) -> Path:
+    """Log to a rotating file (always) and to stderr with -v; returns the file's path."""
+    target = (directory or log_dir()) / "engage-desktop.log"
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    for handler in list(root.handlers):
+        if getattr(handler, "_engage", False):
+            root.removeHandler(handler)
+    fmt = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_handler = logging.handlers.RotatingFileHandler(
+        target, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    file_handler.setFormatter(fmt)
+    file_handler._engage = True  # type: ignore[attr-defined]
+    root.addHandler(file_handler)
+    if verbose:
+        stream = logging.StreamHandler()
+        stream.setFormatter(fmt)
+        stream._engage = True  # type: ignore[attr-defined]
+        root.addHandler(stream)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return target

@@ -1,0 +1,1 @@
+"""The Klaviyo API client: auth, revision, pagination, rate limiting, retries, typed results."""

@@ -1,0 +1,422 @@
+"""`KlaviyoClient`: one `httpx.AsyncClient` per account, every request through one pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from engage_desktop import __version__
+from engage_desktop.core.secrets import ApiKey
+from engage_desktop.klaviyo import models
+from engage_desktop.klaviyo.errors import (
+    AuthenticationError,
+    BadRequestError,
+    KlaviyoError,
+    MalformedResponseError,
+    MissingScopeError,
+    NetworkError,
+    NotFoundError,
+    ServerError,
+    ThrottledError,
+)
+from engage_desktop.klaviyo.models import Account, KeyCheck, KlaviyoList, Profile
+from engage_desktop.klaviyo.ratelimit import (
+    ACCOUNTS,
+    PROFILE_COUNT,
+    STANDARD,
+    Limit,
+    RateBudget,
+    backoff,
+    parse_first_int,
+    retry_after_seconds,
+)
+from engage_desktop.klaviyo.scopes import PURPOSE, READ_SCOPES, WRITE_SCOPES, ScopeNeed
+
+log = logging.getLogger(__name__)
+
+REVISION = "2026-07-15"
+DEFAULT_BASE_URL = "https://a.klaviyo.com"
+PAGE_SIZE = 100
+UNSUBSCRIBE_BATCH = 100
+
+
+@dataclass
+class ClientStats:
+    """What this client has done, for progress displays and benchmarks."""
+
+    requests: int = 0
+    throttled: int = 0  # 429s received
+    retries: int = 0
+
+
+class KlaviyoClient:
+    """Talks to one Klaviyo account. Use as `async with KlaviyoClient(key) as client:`."""
+
+    def __init__(
+        self,
+        api_key: ApiKey,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        budget: RateBudget | None = None,
+        timeout_s: float = 30.0,
+        max_wait_s: float = 300.0,
+        max_attempts: int = 8,
+    ) -> None:
+        self._key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.budget = budget or RateBudget()
+        self.stats = ClientStats()
+        self._max_wait_s = max_wait_s
+        self._max_attempts = max_attempts
+        self._count_cache: dict[str, tuple[float, int]] = {}
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(timeout_s, connect=10.0),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+            headers={
+                "Authorization": f"Klaviyo-API-Key {api_key.reveal()}",
+                "revision": REVISION,
+                "Accept": "application/vnd.api+json",
+                "User-Agent": f"engage-desktop/{__version__}",
+            },
+        )
+
+    def __repr__(self) -> str:
+        return f"KlaviyoClient({self.base_url!r}, key={self._key.masked})"
+
+    async def __aenter__(self) -> KlaviyoClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ----- the one request pipeline -----------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+        buckets: list[tuple[str, Limit]],
+        doing: str,
+        scopes: tuple[str, ...] = (),
+    ) -> Any:
+        """Send with admission control and retries; the parsed JSON (None for empty bodies).
+
+        `doing` names the operation in plain words for error messages.
+        """
+        started = time.monotonic()
+        attempt = 0
+        content = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/vnd.api+json"} if body is not None else None
+        last_problem = ""
+        while True:
+            await self.budget.acquire(buckets)
+            self.stats.requests += 1
+            wait: float
+            try:
+                resp = await self._http.request(
+                    method, url, params=params, content=content, headers=headers
+                )
+            except httpx.TransportError as exc:
+                last_problem = f"{type(exc).__name__}"
+                wait = backoff(attempt)
+            else:
+                if resp.status_code < 300:
+                    self._observe(resp, buckets)
+                    if not resp.content:
+                        return None
+                    try:
+                        return resp.json()
+                    except ValueError:
+                        last_problem = "malformed JSON"
+                        wait = backoff(attempt)
+                elif resp.status_code == 429:
+                    self.stats.throttled += 1
+                    wait = retry_after_seconds(
+                        resp.headers.get("retry-after"), _detail(resp), attempt
+                    )
+                    for name, limit in buckets:
+                        self.budget.penalize(name, limit, wait)
+                    last_problem = "throttled"
+                elif resp.status_code >= 500:
+                    last_problem = f"HTTP {resp.status_code}"
+                    wait = backoff(attempt)
+                else:
+                    raise self._client_error(resp, doing, scopes)
+            attempt += 1
+            elapsed = time.monotonic() - started
+            if attempt >= self._max_attempts or elapsed + wait > self._max_wait_s:
+                raise self._give_up(last_problem, doing, attempt, elapsed)
+            self.stats.retries += 1
+            log.info("%s: %s; retry %d in %.1f s", doing, last_problem, attempt, wait)
+            await asyncio.sleep(wait)
+
+    def _observe(self, resp: httpx.Response, buckets: list[tuple[str, Limit]]) -> None:
+        remaining = parse_first_int(resp.headers.get("ratelimit-remaining"))
+        reset = parse_first_int(resp.headers.get("ratelimit-reset"))
+        name, limit = buckets[0]
+        self.budget.observe(name, limit, remaining, reset)
+
+    def _client_error(
+        self, resp: httpx.Response, doing: str, scopes: tuple[str, ...]
+    ) -> KlaviyoError:
+        if resp.status_code == 401:
+            return AuthenticationError()
+        if resp.status_code == 403:
+            return MissingScopeError(list(scopes) or ["(unknown)"], doing)
+        if resp.status_code == 404:
+            return NotFoundError(
+                f"Klaviyo could not find what we asked for while trying to {doing}.", 404
+            )
+        return BadRequestError(
+            f"Klaviyo refused our request to {doing} ({resp.status_code}): {_detail(resp)}",
+            resp.status_code,
+        )
+
+    def _give_up(self, problem: str, doing: str, attempts: int, elapsed: float) -> KlaviyoError:
+        where = f"after {attempts} attempts over {elapsed:.0f} s"
+        if problem == "throttled":
+            return ThrottledError(
+                f"Klaviyo is rate-limiting this account (other apps may share its quota); "
+                f"could not {doing} {where}. Try again in a few minutes.",
+                429,
+            )
+        if problem.startswith("HTTP"):
+            return ServerError(
+                f"Klaviyo is having trouble ({problem}); could not {doing} {where}. "
+                f"Try again later; status.klaviyo.com shows incidents.",
+            )
+        if problem == "malformed JSON":
+            return MalformedResponseError(
+                f"Klaviyo's answers were not valid JSON; could not {doing} {where}."
+            )
+        return NetworkError(
+            f"Could not reach Klaviyo at {self.base_url} ({problem}); could not {doing} {where}. "
+            f"Check your internet connection and the base URL.",
+        )
+
+    # ----- account and key ----------------------------------------------------------------
+    async def get_account(self) -> Account:
+        doc = await self.request(
+            "GET",
+            "/api/accounts",
+            buckets=[("get_accounts", ACCOUNTS)],
+            doing="read the account",
+            scopes=("accounts:read",),
+        )
+        data = models.resources(doc)
+        if not data:
+            raise MalformedResponseError("Klaviyo returned no account for this key.")
+        return models.parse_account(data[0])
+
+    async def validate_key(self) -> KeyCheck:
+        """The key's account and which of the scopes we need it lacks (each with its purpose)."""
+        missing: list[str] = []
+        account = Account("?", "(unknown account)", None)
+        try:
+            account = await self.get_account()
+        except MissingScopeError:
+            missing.append("accounts:read")
+        probes: list[tuple[str, str, dict[str, str], tuple[str, ...]]] = [
+            ("get_lists", "/api/lists", {"page[size]": "1"}, ("lists:read",)),
+            ("get_profiles", "/api/profiles", {"page[size]": "1"}, ("profiles:read",)),
+        ]
+        for op, path, params, scopes in probes:
+            try:
+                await self.request(
+                    "GET",
+                    path,
+                    params=params,
+                    buckets=[(op, STANDARD)],
+                    doing="check the key's scopes",
+                    scopes=scopes,
+                )
+            except MissingScopeError:
+                missing.extend(scopes)
+        # An empty job is refused as invalid (400) only once the write scopes were granted.
+        empty_job = {
+            "data": {
+                "type": "profile-subscription-bulk-delete-job",
+                "attributes": {"profiles": {"data": []}},
+            }
+        }
+        try:
+            await self.request(
+                "POST",
+                "/api/profile-subscription-bulk-delete-jobs",
+                body=empty_job,
+                buckets=[("bulk_unsubscribe_profiles", STANDARD)],
+                doing="check the key's scopes",
+                scopes=WRITE_SCOPES,
+            )
+        except MissingScopeError:
+            missing.extend(WRITE_SCOPES)
+        except BadRequestError:
+            pass
+        order = [*READ_SCOPES, *WRITE_SCOPES]
+        needs = [ScopeNeed(s, PURPOSE[s]) for s in order if s in missing]
+        return KeyCheck(account, needs)
+
+    # ----- lists ----------------------------------------------------------------------------
+    async def get_lists(self) -> list[KlaviyoList]:
+        out: list[KlaviyoList] = []
+        url: str | None = "/api/lists"
+        params: dict[str, str] | None = {"page[size]": "10"}
+        while url:
+            doc = await self.request(
+                "GET",
+                url,
+                params=params,
+                buckets=[("get_lists", STANDARD)],
+                doing="read your lists",
+                scopes=("lists:read",),
+            )
+            out.extend(models.parse_list(r) for r in models.resources(doc))
+            url, params = models.next_link(doc), None
+        return out
+
+    async def list_profile_count(self, list_id: str, max_age_s: float = 3600.0) -> int:
+        """A list's size. Klaviyo allows 15 such calls a minute, so answers are cached."""
+        cached = self._count_cache.get(list_id)
+        if cached and time.monotonic() - cached[0] < max_age_s:
+            return cached[1]
+        doc = await self.request(
+            "GET",
+            f"/api/lists/{list_id}",
+            params={"additional-fields[list]": "profile_count"},
+            buckets=[("get_list", STANDARD), ("profile_count", PROFILE_COUNT)],
+            doing="count a list's members",
+            scopes=("lists:read",),
+        )
+        data = doc.get("data") if isinstance(doc, dict) else None
+        if not isinstance(data, dict):
+            raise MalformedResponseError("Klaviyo sent a list without data.")
+        count = models.parse_list(data).profile_count
+        if count is None:
+            raise MalformedResponseError("Klaviyo sent a list without its profile count.")
+        self._count_cache[list_id] = (time.monotonic(), count)
+        return count
+
+    # ----- profiles ---------------------------------------------------------------------------
+    async def iter_pages(
+        self, path: str, params: dict[str, str], op: str, doing: str
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """One cursor chain: each page's resources, following `links.next` to the end."""
+        url: str | None = path
+        first: dict[str, str] | None = params
+        while url:
+            doc = await self.request(
+                "GET",
+                url,
+                params=first,
+                buckets=[(op, STANDARD)],
+                doing=doing,
+                scopes=("profiles:read",)
+                if op == "get_profiles"
+                else ("lists:read", "profiles:read"),
+            )
+            yield models.resources(doc)
+            url, first = models.next_link(doc), None
+
+    async def iter_profiles(
+        self, filter: str | None = None, sort: str | None = None, subscriptions: bool = True
+    ) -> AsyncIterator[list[Profile]]:
+        """Profiles (with SMS consent) page by page, in one chain."""
+        params = profile_params(filter, sort, subscriptions)
+        async for page in self.iter_pages("/api/profiles", params, "get_profiles", "read profiles"):
+            yield [models.parse_profile(r) for r in page]
+
+    async def iter_list_members(
+        self, list_id: str, filter: str | None = None, subscriptions: bool = True
+    ) -> AsyncIterator[list[Profile]]:
+        """A list's members with `joined_group_at`, oldest join first."""
+        params = profile_params(filter, "joined_group_at", subscriptions)
+        async for page in self.iter_pages(
+            f"/api/lists/{list_id}/profiles", params, "get_profiles_for_list", "read list members"
+        ):
+            yield [models.parse_profile(r) for r in page]
+
+    async def iter_list_member_ids(self, list_id: str) -> AsyncIterator[list[str]]:
+        """Only the ids of a list's members: the cheap way to find who left."""
+        async for page in self.iter_pages(
+            f"/api/lists/{list_id}/relationships/profiles",
+            {"page[size]": str(PAGE_SIZE)},
+            "get_profile_ids_for_list",
+            "read list members",
+        ):
+            yield [r["id"] for r in page]
+
+    async def bulk_unsubscribe_sms(self, phone_numbers: list[str]) -> None:
+        """Globally unsubscribe these E.164 numbers from SMS marketing (one job, <= 100)."""
+        if not phone_numbers:
+            return
+        if len(phone_numbers) > UNSUBSCRIBE_BATCH:
+            raise ValueError(f"at most {UNSUBSCRIBE_BATCH} profiles per unsubscribe job")
+        body = {
+            "data": {
+                "type": "profile-subscription-bulk-delete-job",
+                "attributes": {
+                    "profiles": {
+                        "data": [
+                            {
+                                "type": "profile",
+                                "attributes": {
+                                    "phone_number": phone,
+                                    "subscriptions": {
+                                        "sms": {"marketing": {"consent": "UNSUBSCRIBED"}}
+                                    },
+                                },
+                            }
+                            for phone in phone_numbers
+                        ]
+                    }
+                },
+            }
+        }
+        await self.request(
+            "POST",
+            "/api/profile-subscription-bulk-delete-jobs",
+            body=body,
+            buckets=[("bulk_unsubscribe_profiles", STANDARD)],
+            doing="send opt-outs to Klaviyo",
+            scopes=WRITE_SCOPES,
+        )
+
+
+def profile_params(filter: str | None, sort: str | None, subscriptions: bool) -> dict[str, str]:
+    params = {"page[size]": str(PAGE_SIZE)}
+    if subscriptions:
+        params["additional-fields[profile]"] = "subscriptions"
+    if filter:
+        params["filter"] = filter
+    if sort:
+        params["sort"] = sort
+    return params
+
+
+def _detail(resp: httpx.Response) -> str:
+    try:
+        errors = resp.json().get("errors") or []
+        return "; ".join(str(e.get("detail") or e.get("title")) for e in errors) or resp.text[:200]
+    except (ValueError, AttributeError):
+        return resp.text[:200]

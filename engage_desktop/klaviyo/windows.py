@@ -1,0 +1,223 @@
+"""A full pull as many concurrent cursor chains over disjoint time windows.
+
+One chain waits a round trip per page, so a 1,000-page pull over a 0.3 s link takes minutes
+whatever the rate limit. Here the time axis of a field that never changes (a profile's
+`created`, a member's `joined_group_at`) is cut into windows fetched concurrently under the
+account's shared rate budget. When a chain finishes, the chain with the most estimated work
+left is split in two (work stealing): it keeps the lower half, a new chain takes the upper.
+
+Every record is accepted by exactly one chain: a chain keeps records with `lo <= t < hi` and
+stops at the first `t >= hi` (pages are sorted by t), so the union is what one chain would
+return, each profile once. Windows overlap by a second on the wire (`greater-than(t, lo-1)`),
+which guards against sub-second timestamps at the edges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from engage_desktop.klaviyo import models
+from engage_desktop.klaviyo.client import PAGE_SIZE, KlaviyoClient, profile_params
+from engage_desktop.klaviyo.models import Profile
+from engage_desktop.klaviyo.ratelimit import STANDARD
+
+_END = object()
+
+
+@dataclass
+class _Chain:
+    lo: int  # inclusive, epoch seconds
+    hi: int | None  # exclusive; None: open-ended (also takes what is created during the pull)
+    position: float | None = None
+    records: int = 0
+    done: bool = False
+
+
+@dataclass
+class PullStats:
+    """How a parallel pull went."""
+
+    chains: int = 0
+    splits: int = 0
+    pages: int = 0
+    records: int = 0
+
+
+@dataclass
+class _Target:
+    path: str
+    op: str
+    key_field: str  # the sort/filter field
+    subscriptions: bool
+    doing: str
+    stats: PullStats = field(default_factory=PullStats)
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _when(p: Profile, fld: str) -> float | None:
+    t = p.created if fld == "created" else p.joined_group_at
+    return t.timestamp() if t is not None else None
+
+
+class ParallelPull:
+    """Runs the chains; iterate it for pages of profiles (in no particular order)."""
+
+    def __init__(self, client: KlaviyoClient, target: _Target, chains: int) -> None:
+        self.client = client
+        self.target = target
+        self.max_chains = max(1, chains)
+        self.stats = target.stats
+        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=4 * self.max_chains)
+        self._hi_estimate = 0
+
+    async def _edge(self, sort: str) -> float | None:
+        t = self.target
+        params = profile_params(None, sort, False)
+        params["page[size]"] = "1"
+        doc = await self.client.request(
+            "GET",
+            t.path,
+            params=params,
+            buckets=[(t.op, STANDARD)],
+            doing=t.doing,
+            scopes=("profiles:read",),
+        )
+        data = models.resources(doc)
+        return _when(models.parse_profile(data[0]), t.key_field) if data else None
+
+    async def _run_chain(self, chain: _Chain) -> None:
+        t = self.target
+        flt = f"greater-than({t.key_field},{_iso(chain.lo - 1)})"
+        if chain.hi is not None:
+            flt += f",less-than({t.key_field},{_iso(chain.hi)})"
+        params = profile_params(flt, t.key_field, t.subscriptions)
+        async for page in self.client.iter_pages(t.path, params, t.op, t.doing):
+            self.stats.pages += 1
+            keep: list[Profile] = []
+            stop = False
+            for resource in page:
+                p = models.parse_profile(resource)
+                when = _when(p, t.key_field)
+                if when is not None:
+                    if when < chain.lo:
+                        continue
+                    if chain.hi is not None and when >= chain.hi:
+                        stop = True
+                        break
+                    chain.position = when
+                keep.append(p)
+            chain.records += len(keep)
+            if keep:
+                self.stats.records += len(keep)
+                await self._queue.put(keep)
+            if stop:
+                break
+        chain.done = True
+
+    def _steal(self, running: list[_Chain]) -> _Chain | None:
+        """Split the running chain with the most work left; None when none is worth it."""
+        best: tuple[float, _Chain, int, int] | None = None
+        for c in running:
+            if c.done:
+                continue
+            pos = int(c.position) if c.position is not None else c.lo
+            hi = c.hi if c.hi is not None else max(self._hi_estimate, pos + 1)
+            span = hi - pos
+            if span < 2:
+                continue
+            seen = pos - c.lo
+            if c.position is None or seen <= 0 or c.records < PAGE_SIZE:
+                continue  # no page yet to judge how much work is left
+            work = c.records / seen * span
+            if work < 2 * PAGE_SIZE:
+                continue
+            if best is None or work > best[0]:
+                best = (work, c, pos, hi)
+        if best is None:
+            return None
+        _, victim, pos, hi = best
+        mid = pos + (hi - pos) // 2
+        new = _Chain(mid, victim.hi)
+        victim.hi = mid
+        self.stats.splits += 1
+        return new
+
+    async def _supervise(self) -> None:
+        tasks: dict[asyncio.Task[None], _Chain] = {}
+        try:
+            first = await self._edge(self.target.key_field)
+            last = await self._edge("-" + self.target.key_field)
+            if first is None or last is None:
+                return
+            lo, self._hi_estimate = math.floor(first), math.floor(last) + 1
+            step = max(1, math.ceil((self._hi_estimate - lo) / self.max_chains))
+            pending = [_Chain(a, a + step) for a in range(lo, self._hi_estimate, step)][
+                : self.max_chains
+            ]
+            pending[-1].hi = None
+            while pending or tasks:
+                while pending and len(tasks) < self.max_chains:
+                    chain = pending.pop(0)
+                    self.stats.chains += 1
+                    tasks[asyncio.create_task(self._run_chain(chain))] = chain
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    tasks.pop(task)
+                    task.result()
+                while len(tasks) + len(pending) < self.max_chains:
+                    stolen = self._steal(list(tasks.values()))
+                    if stolen is None:
+                        break
+                    pending.append(stolen)
+        except BaseException as exc:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._queue.put(exc)
+            return
+        await self._queue.put(_END)
+
+    async def pages(self) -> AsyncIterator[list[Profile]]:
+        supervisor = asyncio.create_task(self._supervise())
+        try:
+            while True:
+                item = await self._queue.get()
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                assert isinstance(item, list)
+                yield item
+        finally:
+            if not supervisor.done():
+                supervisor.cancel()
+                await asyncio.gather(supervisor, return_exceptions=True)
+
+
+def pull_profiles(
+    client: KlaviyoClient, chains: int = 24, subscriptions: bool = True
+) -> ParallelPull:
+    """Every profile of the account, fetched as up to `chains` concurrent windows on `created`."""
+    target = _Target("/api/profiles", "get_profiles", "created", subscriptions, "read profiles")
+    return ParallelPull(client, target, chains)
+
+
+def pull_list_members(
+    client: KlaviyoClient, list_id: str, chains: int = 8, subscriptions: bool = True
+) -> ParallelPull:
+    """Every member of a list, as concurrent windows on `joined_group_at`."""
+    target = _Target(
+        f"/api/lists/{list_id}/profiles",
+        "get_profiles_for_list",
+        "joined_group_at",
+        subscriptions,
+        "read list members",
+    )
+    return ParallelPull(client, target, chains)
