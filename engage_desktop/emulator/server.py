@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import sys
 import threading
-from types import TracebackType
+from collections.abc import Iterator
+from types import FrameType, TracebackType
 
 import uvicorn
 
@@ -31,6 +33,26 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGINT/SIGTERM after shutting down; we stop cleanly and exit 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self.should_exit = True
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def _server(emulator: KlaviyoEmulator) -> uvicorn.Server:
     logging.getLogger("uvicorn.error").addFilter(_HideInjectedDrops())
     config = uvicorn.Config(
@@ -41,7 +63,7 @@ def _server(emulator: KlaviyoEmulator) -> uvicorn.Server:
         timeout_keep_alive=30,
         backlog=512,
     )
-    return uvicorn.Server(config)
+    return _Server(config)
 
 
 def serve_forever(settings: Settings, host: str, port: int) -> int:

@@ -70,6 +70,7 @@ class KlaviyoClient:
         timeout_s: float = 30.0,
         max_wait_s: float = 300.0,
         max_attempts: int = 8,
+        retry_base_s: float = 0.5,
     ) -> None:
         self._key = api_key
         self.base_url = base_url.rstrip("/")
@@ -77,6 +78,7 @@ class KlaviyoClient:
         self.stats = ClientStats()
         self._max_wait_s = max_wait_s
         self._max_attempts = max_attempts
+        self._retry_base_s = retry_base_s
         self._count_cache: dict[str, tuple[float, int]] = {}
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -139,7 +141,7 @@ class KlaviyoClient:
                 )
             except httpx.TransportError as exc:
                 last_problem = f"{type(exc).__name__}"
-                wait = backoff(attempt)
+                wait = backoff(attempt, self._retry_base_s)
             else:
                 if resp.status_code < 300:
                     self._observe(resp, buckets)
@@ -149,18 +151,18 @@ class KlaviyoClient:
                         return resp.json()
                     except ValueError:
                         last_problem = "malformed JSON"
-                        wait = backoff(attempt)
+                        wait = backoff(attempt, self._retry_base_s)
                 elif resp.status_code == 429:
                     self.stats.throttled += 1
                     wait = retry_after_seconds(
-                        resp.headers.get("retry-after"), _detail(resp), attempt
+                        resp.headers.get("retry-after"), _detail(resp), attempt, self._retry_base_s
                     )
                     for name, limit in buckets:
                         self.budget.penalize(name, limit, wait)
                     last_problem = "throttled"
                 elif resp.status_code >= 500:
                     last_problem = f"HTTP {resp.status_code}"
-                    wait = backoff(attempt)
+                    wait = backoff(attempt, self._retry_base_s)
                 else:
                     raise self._client_error(resp, doing, scopes)
             attempt += 1

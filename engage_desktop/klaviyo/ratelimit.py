@@ -46,8 +46,10 @@ class _Bucket:
 class RateBudget:
     """Admission control for one account's requests, shared by all its concurrent calls."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, enabled: bool = True) -> None:
+        """`enabled=False` only for servers without limits (the emulator with limits off)."""
         self._clock = clock
+        self._enabled = enabled
         self._buckets: dict[str, _Bucket] = {}
         self.waited_s = 0.0
 
@@ -69,6 +71,8 @@ class RateBudget:
 
     async def acquire(self, buckets: list[tuple[str, Limit]]) -> None:
         """Wait until every bucket has room, then record the request in each."""
+        if not self._enabled:
+            return
         chosen = [self._bucket(name, limit) for name, limit in buckets]
         for b in chosen:
             await b.lock.acquire()
@@ -104,7 +108,9 @@ class RateBudget:
 _EXPECTED = re.compile(r"available in (\d+(?:\.\d+)?) second")
 
 
-def retry_after_seconds(header: str | None, detail: str | None, attempt: int) -> float:
+def retry_after_seconds(
+    header: str | None, detail: str | None, attempt: int, base: float = 0.5
+) -> float:
     """Retry-After, else the number in "Expected available in N seconds", else jittered backoff."""
     if header:
         try:
@@ -115,7 +121,7 @@ def retry_after_seconds(header: str | None, detail: str | None, attempt: int) ->
         m = _EXPECTED.search(detail)
         if m:
             return float(m.group(1))
-    return backoff(attempt)
+    return backoff(attempt, base)
 
 
 def backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
