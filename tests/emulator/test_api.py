@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from engage_desktop.emulator import KlaviyoEmulator
+from tests.jobs import sms_job
 
 pytestmark = pytest.mark.asyncio
 
@@ -238,27 +239,7 @@ async def test_unsubscribe_job_applies_after_a_delay(api: httpx.AsyncClient) -> 
         == "SUBSCRIBED"
     )
     phone = target["attributes"]["phone_number"]
-    body = {
-        "data": {
-            "type": "profile-subscription-bulk-delete-job",
-            "attributes": {
-                "profiles": {
-                    "data": [
-                        {
-                            "type": "profile",
-                            "attributes": {
-                                "phone_number": p,
-                                "subscriptions": {
-                                    "sms": {"marketing": {"consent": "UNSUBSCRIBED"}}
-                                },
-                            },
-                        }
-                        for p in (phone, "+15005550006")
-                    ]
-                }
-            },
-        }
-    }
+    body = sms_job("delete", [phone, "+15005550006"])
     r = await api.post(
         "/api/profile-subscription-bulk-delete-jobs",
         json=body,
@@ -285,19 +266,7 @@ async def test_unsubscribe_job_applies_after_a_delay(api: httpx.AsyncClient) -> 
 
 async def test_unsubscribe_job_validation(api: httpx.AsyncClient) -> None:
     def job(n: int, phone: str = "+15005550006") -> dict[str, Any]:
-        profile = {
-            "type": "profile",
-            "attributes": {
-                "phone_number": phone,
-                "subscriptions": {"sms": {"marketing": {"consent": "UNSUBSCRIBED"}}},
-            },
-        }
-        return {
-            "data": {
-                "type": "profile-subscription-bulk-delete-job",
-                "attributes": {"profiles": {"data": [profile] * n}},
-            }
-        }
+        return sms_job("delete", [phone] * n)
 
     post = "/api/profile-subscription-bulk-delete-jobs"
     assert (await api.post(post, json=job(101))).status_code == 400
@@ -311,25 +280,7 @@ async def test_unsubscribe_job_validation(api: httpx.AsyncClient) -> None:
 
 async def test_subscribe_job_adds_to_list(api: httpx.AsyncClient) -> None:
     lid = (await api.get("/api/lists")).json()["data"][0]["id"]
-    body = {
-        "data": {
-            "type": "profile-subscription-bulk-create-job",
-            "attributes": {
-                "profiles": {
-                    "data": [
-                        {
-                            "type": "profile",
-                            "attributes": {
-                                "phone_number": "+15005550077",
-                                "subscriptions": {"sms": {"marketing": {"consent": "SUBSCRIBED"}}},
-                            },
-                        }
-                    ]
-                }
-            },
-            "relationships": {"list": {"data": {"type": "list", "id": lid}}},
-        }
-    }
+    body = sms_job("create", ["+15005550077"], list_id=lid)
     assert (
         await api.post("/api/profile-subscription-bulk-create-jobs", json=body)
     ).status_code == 202

@@ -10,6 +10,7 @@ from klaviyo_api import KlaviyoAPI
 
 from engage_desktop.emulator import DEMO_API_KEY
 from engage_desktop.emulator.server import EmulatorThread
+from tests.jobs import sms_job
 
 
 @pytest.fixture
@@ -62,26 +63,7 @@ def test_lists_and_members(sdk: KlaviyoAPI, live: EmulatorThread) -> None:
 
 
 def test_unsubscribe_job(sdk: KlaviyoAPI, live: EmulatorThread) -> None:
-    body = {
-        "data": {
-            "type": "profile-subscription-bulk-delete-job",
-            "attributes": {
-                "profiles": {
-                    "data": [
-                        {
-                            "type": "profile",
-                            "attributes": {
-                                "phone_number": "+15005550142",
-                                "subscriptions": {
-                                    "sms": {"marketing": {"consent": "UNSUBSCRIBED"}}
-                                },
-                            },
-                        }
-                    ]
-                }
-            },
-        }
-    }
+    body = sms_job("delete", ["+15005550142"])
     sdk.Profiles.bulk_unsubscribe_profiles(body)
     time.sleep(0.3)
     found = sdk.Profiles.get_profiles(
