@@ -155,6 +155,7 @@ class ParallelPull:
             first = await self._edge(self.target.key_field)
             last = await self._edge("-" + self.target.key_field)
             if first is None or last is None:
+                await self._queue.put(_END)  # an empty account
                 return
             lo, self._hi_estimate = math.floor(first), math.floor(last) + 1
             step = max(1, math.ceil((self._hi_estimate - lo) / self.max_chains))

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from engage_desktop.core.secrets import ApiKey
-from engage_desktop.emulator import DEMO_API_KEY
+from engage_desktop.emulator import DEMO_API_KEY, KlaviyoEmulator, Settings
 from engage_desktop.emulator.server import EmulatorThread
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.klaviyo.errors import (
@@ -185,3 +185,15 @@ async def test_bulk_unsubscribe_reaches_klaviyo(live: EmulatorThread) -> None:
         ]
     (profile,) = found
     assert profile.sms is not None and profile.sms.consent == "UNSUBSCRIBED"
+
+
+async def test_parallel_pull_of_an_empty_account_ends_at_once() -> None:
+    emulator = KlaviyoEmulator(Settings(profiles=0, lists=1))  # in-process, through ASGI
+    transport = httpx.ASGITransport(app=emulator)
+    async with KlaviyoClient(
+        ApiKey(DEMO_API_KEY), base_url="http://emulator", transport=transport
+    ) as client:
+        pages = [page async for page in pull_profiles(client).pages()]
+        lst = (await client.get_lists())[0]
+        members = [page async for page in pull_list_members(client, lst.id).pages()]
+    assert pages == [] and members == []
