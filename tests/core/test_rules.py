@@ -1,0 +1,85 @@
+"""Consent table and field coercion: pure rules, no I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from engage_desktop.core.consent import (
+    ConsentMode,
+    SmsStatus,
+    consent_table,
+    resolve,
+    status_from_klaviyo,
+)
+from engage_desktop.core.fields import FieldType, coerce
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("consent", "inferred", "explicit"),
+    [
+        ("SUBSCRIBED", SmsStatus.SUBSCRIBED, SmsStatus.SUBSCRIBED),
+        ("UNSUBSCRIBED", SmsStatus.OPTED_OUT, SmsStatus.OPTED_OUT),
+        ("NEVER_SUBSCRIBED", SmsStatus.SUBSCRIBED, SmsStatus.NEVER_SUBSCRIBED),
+        (None, SmsStatus.SUBSCRIBED, SmsStatus.NEVER_SUBSCRIBED),
+    ],
+)
+def test_consent_table(consent: str | None, inferred: SmsStatus, explicit: SmsStatus) -> None:
+    assert status_from_klaviyo(consent, ConsentMode.INFERRED) is inferred
+    assert status_from_klaviyo(consent, ConsentMode.EXPLICIT) is explicit
+
+
+def test_table_for_display_has_every_case() -> None:
+    rows = dict(consent_table(ConsentMode.EXPLICIT))
+    assert rows["no SMS consent"] is SmsStatus.NEVER_SUBSCRIBED and len(rows) == 4
+
+
+def test_local_opt_out_beats_older_subscribed_but_not_newer() -> None:
+    older, newer = T0 - timedelta(days=1), T0 + timedelta(seconds=1)
+    out = SmsStatus.OPTED_OUT
+    assert resolve(out, T0, "SUBSCRIBED", older, ConsentMode.INFERRED) is out
+    assert resolve(out, T0, "SUBSCRIBED", None, ConsentMode.INFERRED) is out
+    assert resolve(out, T0, "NEVER_SUBSCRIBED", newer, ConsentMode.INFERRED) is out
+    assert resolve(out, T0, "SUBSCRIBED", newer, ConsentMode.INFERRED) is SmsStatus.SUBSCRIBED
+    assert resolve(SmsStatus.SUBSCRIBED, None, "UNSUBSCRIBED", older, ConsentMode.INFERRED) is out
+
+
+@pytest.mark.parametrize(
+    ("value", "ftype", "expected"),
+    [
+        ("hello", FieldType.TEXT, "hello"),
+        (True, FieldType.TEXT, "true"),
+        ({"b": 1, "a": [1]}, FieldType.TEXT, '{"a": [1], "b": 1}'),
+        (42, FieldType.NUMBER, 42.0),
+        (" 9.5 ", FieldType.NUMBER, 9.5),
+        ("02139", FieldType.NUMBER, 2139.0),
+        ("1988-04-12", FieldType.DATE, "1988-04-12"),
+        ("2024-05-01T10:20:30Z", FieldType.DATE, "2024-05-01T10:20:30+00:00"),
+        ("2024-05-01T12:20:30+02:00", FieldType.DATE, "2024-05-01T10:20:30+00:00"),
+        (0, FieldType.DATE, "1970-01-01T00:00:00+00:00"),
+        (None, FieldType.NUMBER, None),
+    ],
+)
+def test_values_that_fit(value: object, ftype: FieldType, expected: object) -> None:
+    result = coerce(value, ftype)
+    assert result.ok and result.value == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "ftype"),
+    [
+        ("next tuesday", FieldType.DATE),
+        ("12 apples", FieldType.NUMBER),
+        (True, FieldType.NUMBER),
+        ({"a": 1}, FieldType.NUMBER),
+        (["x"], FieldType.DATE),
+        (float("nan"), FieldType.NUMBER),
+        (10**20, FieldType.DATE),
+    ],
+)
+def test_values_that_do_not_fit_say_why(value: object, ftype: FieldType) -> None:
+    result = coerce(value, ftype)
+    assert not result.ok and result.value is None and result.reason
