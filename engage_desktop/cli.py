@@ -88,11 +88,12 @@ def _verify_key(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
 
     async def check() -> int:
-        async with KlaviyoClient(ApiKey(raw), base_url=args.base_url) as client:
+        key = ApiKey(raw)
+        async with KlaviyoClient(key, base_url=args.base_url) as client:
             try:
                 result = await client.validate_key()
             except KlaviyoError as exc:
-                print(f"Key {ApiKey(raw).masked}: {exc.user_message}", file=sys.stderr)
+                print(f"Key {key.masked}: {exc.user_message}", file=sys.stderr)
                 return EXIT_FAILED
         print(json.dumps(result.as_json(), indent=2))
         return EXIT_OK if not result.missing else EXIT_FAILED

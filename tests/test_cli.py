@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -104,4 +103,3 @@ def test_data_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("ENGAGE_DESKTOP_DATA_DIR", str(tmp_path / "from-env"))
     assert data_dir() == tmp_path / "from-env" and (tmp_path / "from-env").is_dir()
     assert data_dir(str(tmp_path / "explicit")) == tmp_path / "explicit"
-    assert os.environ["ENGAGE_DESKTOP_DATA_DIR"].endswith("from-env")

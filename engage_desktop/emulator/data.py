@@ -92,7 +92,9 @@ LAST = [
 DOMAINS = ["example.com", "mail.example.org", "example.net", "shop.example", "corp.example.com"]
 AREA_CODES = ["212", "213", "312", "415", "617", "646", "702", "713", "305", "404", "503", "206"]
 UK_PREFIXES = ["40", "45", "70", "71", "76", "90", "91", "95"]
-INVALID_PHONES = ["12345", "555-CALL-NOW", "0000000000", "+1 555", "n/a", "+99912345678"]
+# Numbers Klaviyo's older APIs let through; each still ends in the profile's 7 digits, so that
+# `equals(phone_number, …)` finds them without a scan.
+INVALID_PHONES = ["+999{d}", "{d}", "+1{d}", "+155{d}", "{a}-{b}"]
 CITIES = [
     ("New York", "NY", "United States", "10001", "America/New_York", 40.71, -74.0),
     ("San Francisco", "CA", "United States", "94103", "America/Los_Angeles", 37.77, -122.42),
@@ -259,7 +261,8 @@ class AccountData:
         if roll < 0.12:
             return None
         if roll < 0.14:
-            return r.choice(INVALID_PHONES)
+            d = self._digits7(i)
+            return r.choice(INVALID_PHONES).format(d=d, a=d[:3], b=d[3:])
         if roll < 0.145 and i > 0:
             prev = self.phone(i - 1)
             if prev and prev.startswith("+1") and len(prev) == 12:

@@ -114,6 +114,17 @@ def as_time(cond: Condition) -> float:
     raise FilterError(f"'{cond.field}' needs a date-time value")
 
 
+def compare_time(value: float, cond: Condition) -> bool:
+    """Whether a time satisfies a comparison condition."""
+    t = as_time(cond)
+    return {
+        "greater-than": value > t,
+        "greater-or-equal": value >= t,
+        "less-than": value < t,
+        "less-or-equal": value <= t,
+    }.get(cond.op, False)
+
+
 def as_strings(cond: Condition) -> list[str]:
     """The value(s) of an equals/any on a string field."""
     v = cond.value

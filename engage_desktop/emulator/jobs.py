@@ -83,7 +83,12 @@ def _parse_profile(p: Any, n: int, consent: str) -> Change:
     for channel, body in subs.items():
         if body is None:
             continue
-        for kind, value in (body or {}).items():
+        if not isinstance(body, dict):
+            raise bad_request(
+                f"'{channel}' must be an object.",
+                pointer=f"{where}/attributes/subscriptions/{channel}",
+            )
+        for kind, value in body.items():
             if value is None:
                 continue
             if not isinstance(value, dict) or value.get("consent") != consent:

@@ -148,7 +148,7 @@ def get_lists(req: Request, op: Operation, store: Store, cursors: Cursors) -> Re
                     return False
             else:
                 t = lst.created if c.field == "created" else lst.updated
-                if not t > filters.as_time(c):
+                if not filters.compare_time(t, c):
                     return False
         return True
 

@@ -12,7 +12,7 @@ from engage_desktop.emulator.orderings import Ordering
 from engage_desktop.emulator.paging import Page, page_size, paginate
 from engage_desktop.emulator.spec import Operation
 from engage_desktop.emulator.store import ListState, Store
-from engage_desktop.emulator.timeutil import iso
+from engage_desktop.emulator.timeutil import iso, parse_iso
 from engage_desktop.emulator.wire import (
     Cursors,
     Request,
@@ -233,18 +233,25 @@ class ProfileViews:
             else:
                 assert lst is not None
                 v = s.joined(lst, i)
-            t = filters.as_time(c)
-            return {
-                "greater-than": v > t,
-                "greater-or-equal": v >= t,
-                "less-than": v < t,
-                "less-or-equal": v <= t,
-            }[c.op]
+            return filters.compare_time(v, c)
         if c.field.startswith("subscriptions.email.marketing."):
-            marketing = (s.attributes(i).get("subscriptions") or {}).get("email", {}) or {}
-            entries = (marketing.get("marketing") or {}).get(c.field.split(".")[3]) or []
-            return bool(entries)  # generated profiles carry no suppressions
+            holder, attr = c.field.split(".")[3:5]  # suppression|list_suppressions, reason|…
+            email = (s.attributes(i).get("subscriptions") or {}).get("email") or {}
+            entries = (email.get("marketing") or {}).get(holder) or []
+            return any(_compare(e.get(attr), c) for e in entries if isinstance(e, dict))
         return False  # _kx, push_token: not modelled, so nothing matches
+
+
+def _compare(value: Any, c: Condition) -> bool:
+    """One suppression entry's field against a condition (equals on text, order on times)."""
+    if c.op == "equals":
+        return value in filters.as_strings(c)
+    if not isinstance(value, str):
+        return False
+    try:
+        return filters.compare_time(parse_iso(value), c)
+    except ValueError:
+        return False
 
 
 def _links(req: Request, page: Page) -> dict[str, str | None]:

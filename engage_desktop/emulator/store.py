@@ -229,15 +229,12 @@ class Store:
     def is_member(self, lst: ListState, i: int) -> bool:
         if not self.exists(i) or i in lst.removed:
             return False
-        if i in lst.added:
-            return True
-        idx, _ = self._members(lst)
-        p = bisect.bisect_left(idx, i)
-        return p < len(idx) and idx[p] == i
+        return i in lst.added or self._in_generated(lst, i)
 
     def joined(self, lst: ListState, i: int) -> float:
-        if i in lst.added:
-            return lst.added[i]
+        return lst.added[i] if i in lst.added else self._generated_joined(lst, i)
+
+    def _generated_joined(self, lst: ListState, i: int) -> float:
         idx, joined = self._members(lst)
         return joined[bisect.bisect_left(idx, i)]
 
@@ -246,20 +243,13 @@ class Store:
         if lst._by_join is None:
             order = sorted(range(len(idx)), key=lambda p: (joined[p], idx[p]))
             lst._by_join = array("i", (idx[p] for p in order))
-        base_joined = self._base_joined(lst)
 
         def excluded(i: int) -> bool:
             return i in self.deleted or i in lst.removed
 
-        return Ordering(lst._by_join, base_joined, dict(lst.added), excluded)
-
-    def _base_joined(self, lst: ListState) -> Callable[[int], float]:
-        idx, joined = self._members(lst)
-
-        def key(i: int) -> float:
-            return joined[bisect.bisect_left(idx, i)]
-
-        return key
+        return Ordering(
+            lst._by_join, lambda i: self._generated_joined(lst, i), dict(lst.added), excluded
+        )
 
     def profile_count(self, lst: ListState) -> int:
         idx, _ = self._members(lst)

@@ -46,6 +46,12 @@ REVISION = "2026-07-15"
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
 PAGE_SIZE = 100
 UNSUBSCRIBE_BATCH = 100
+PAGED_SCOPES: dict[str, tuple[str, ...]] = {
+    "get_lists": ("lists:read",),
+    "get_profiles": ("profiles:read",),
+    "get_profiles_for_list": ("lists:read", "profiles:read"),
+    "get_profile_ids_for_list": ("lists:read", "profiles:read"),
+}
 
 
 @dataclass
@@ -320,6 +326,17 @@ class KlaviyoClient:
         return count
 
     # ----- profiles ---------------------------------------------------------------------------
+    async def get_page(self, url: str, params: dict[str, str] | None, op: str, doing: str) -> Any:
+        """One page of a paged GET operation (`op` is its operation id)."""
+        return await self.request(
+            "GET",
+            url,
+            params=params,
+            buckets=[(op, STANDARD)],
+            doing=doing,
+            scopes=PAGED_SCOPES[op],
+        )
+
     async def iter_pages(
         self, path: str, params: dict[str, str], op: str, doing: str
     ) -> AsyncIterator[list[dict[str, Any]]]:
@@ -327,16 +344,7 @@ class KlaviyoClient:
         url: str | None = path
         first: dict[str, str] | None = params
         while url:
-            doc = await self.request(
-                "GET",
-                url,
-                params=first,
-                buckets=[(op, STANDARD)],
-                doing=doing,
-                scopes=("profiles:read",)
-                if op == "get_profiles"
-                else ("lists:read", "profiles:read"),
-            )
+            doc = await self.get_page(url, first, op, doing)
             yield models.resources(doc)
             url, first = models.next_link(doc), None
 

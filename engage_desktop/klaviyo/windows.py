@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from engage_desktop.klaviyo import models
 from engage_desktop.klaviyo.client import PAGE_SIZE, KlaviyoClient, profile_params
 from engage_desktop.klaviyo.models import Profile
-from engage_desktop.klaviyo.ratelimit import STANDARD
 
 _END = object()
 
@@ -81,14 +80,7 @@ class ParallelPull:
         t = self.target
         params = profile_params(None, sort, False)
         params["page[size]"] = "1"
-        doc = await self.client.request(
-            "GET",
-            t.path,
-            params=params,
-            buckets=[(t.op, STANDARD)],
-            doing=t.doing,
-            scopes=("profiles:read",),
-        )
+        doc = await self.client.get_page(t.path, params, t.op, t.doing)
         data = models.resources(doc)
         return _when(models.parse_profile(data[0]), t.key_field) if data else None
 

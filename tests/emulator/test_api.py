@@ -318,3 +318,20 @@ async def test_admin_changes_faults_and_counters(api: httpx.AsyncClient) -> None
     assert (await api.post("/_emulator/faults", json={"kind": "explode"})).status_code == 400
     assert (await api.post("/_emulator/reset")).status_code == 204
     assert (await api.get(f"/api/profiles/{first['id']}")).status_code == 200
+
+
+async def test_suppression_filters(api: httpx.AsyncClient) -> None:
+    first = (await api.get("/api/profiles", params={"page[size]": "1"})).json()["data"][0]
+    bounce = {"reason": "HARD_BOUNCE", "timestamp": "2025-03-01T00:00:00+00:00"}
+    patch = {"attributes": {"subscriptions": {"email": {"marketing": {"suppression": [bounce]}}}}}
+    assert (await api.patch(f"/_emulator/profiles/{first['id']}", json=patch)).status_code == 200
+    field = "subscriptions.email.marketing.suppression"
+    for flt, expected in [
+        (f'equals({field}.reason,"HARD_BOUNCE")', [first["id"]]),
+        (f'equals({field}.reason,"SPAM_COMPLAINT")', []),
+        (f"greater-than({field}.timestamp,2025-01-01T00:00:00Z)", [first["id"]]),
+        (f"less-than({field}.timestamp,2025-01-01T00:00:00Z)", []),
+    ]:
+        r = await api.get("/api/profiles", params={"filter": flt, "page[size]": "100"})
+        assert r.status_code == 200, r.text
+        assert [p["id"] for p in r.json()["data"]] == expected, flt

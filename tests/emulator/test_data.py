@@ -22,8 +22,8 @@ def test_ids_emails_and_phones_lead_back_to_their_profile() -> None:
         if email:
             assert d.index_for_email(email) == i
         phone = d.phone(i)
-        if phone:
-            assert d.indexes_for_phone(phone) == [] or i in d.indexes_for_phone(phone)
+        if phone:  # valid, national, invalid and repeated numbers alike
+            assert i in d.indexes_for_phone(phone)
     assert d.index_of("01ARZ3NDEKTSV4RRFFQ69G5FAV") is None  # a well-formed id of no profile
     ids = [d.profile_id(i) for i in range(200)]
     assert ids == sorted(ids) and len(set(ids)) == 200  # ULIDs follow creation
