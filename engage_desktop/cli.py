@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from engage_desktop import __version__
+from engage_desktop.commands import add_parsers
+from engage_desktop.commands import run as run_command
 from engage_desktop.config import DATA_DIR_ENV, data_dir, setup_logging
 from engage_desktop.core.secrets import ApiKey
 
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a Klaviyo private API key (from env KLAVIYO_API_KEY) and its scopes",
     )
     vk.add_argument("--base-url", default="https://a.klaviyo.com")
+    add_parsers(sub)
     return p
 
 
@@ -118,5 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_emulator(args)
     if args.command == "verify-key":
         return _verify_key(args)
+    if args.command in ("connect", "sync", "status", "contacts", "optout"):
+        return run_command(args, str(folder))
     parser.error(f"unknown command {args.command}")
     return EXIT_CONFIG

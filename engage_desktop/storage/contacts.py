@@ -1,0 +1,172 @@
+"""Contacts: reads for the CLI and screens, and the local opt-out (with its outbox row)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import peewee
+
+from engage_desktop.core.consent import SmsStatus
+
+
+def utc(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A contact as shown: its details, SMS status, sources and lists."""
+
+    id: int
+    phone: str | None
+    phone_raw: str | None
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    fields: dict[str, Any]
+    sms_status: SmsStatus
+    sms_changed_at: float | None
+    sms_reason: str | None
+    sources: dict[str, list[str]]
+    lists: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "phone": self.phone,
+            "phone_raw": self.phone_raw,
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "fields": self.fields,
+            "sms_status": self.sms_status.value,
+            "sms_reason": self.sms_reason,
+            "sources": self.sources,
+            "lists": self.lists,
+        }
+
+
+class ContactRepo:
+    """Reads contacts; marks opt-outs."""
+
+    def __init__(self, db: peewee.SqliteDatabase) -> None:
+        self.db = db
+
+    def search(
+        self, list_name: str | None = None, source: str | None = None, limit: int | None = None
+    ) -> list[Contact]:
+        where, args = ["1"], []
+        if list_name is not None:
+            where.append(
+                "c.id IN (SELECT m.contact_id FROM list_members m JOIN contact_lists l"
+                " ON l.id = m.list_id WHERE l.name = ? OR l.name = 'Klaviyo: ' || ?)"
+            )
+            args += [list_name, list_name]
+        if source is not None:
+            where.append("c.id IN (SELECT contact_id FROM contact_sources WHERE source = ?)")
+            args.append(source.upper())
+        sql = (
+            "SELECT c.id, c.phone, c.phone_raw, c.email, c.first_name, c.last_name, c.fields,"
+            " c.sms_status, c.sms_changed_at, c.sms_reason FROM contacts c WHERE "
+            + " AND ".join(where)
+            + " ORDER BY c.last_name, c.first_name, c.id"
+            + (f" LIMIT {int(limit)}" if limit else "")
+        )
+        rows = self.db.execute_sql(sql, args).fetchall()
+        ids = [r[0] for r in rows]
+        sources: dict[int, dict[str, list[str]]] = {}
+        lists: dict[int, list[str]] = {}
+        for chunk in range(0, len(ids), 900):
+            part = ids[chunk : chunk + 900]
+            marks = ",".join("?" * len(part))
+            for cid, src, ext in self.db.execute_sql(
+                f"SELECT contact_id, source, external_id FROM contact_sources"
+                f" WHERE contact_id IN ({marks})",
+                part,
+            ):
+                sources.setdefault(cid, {}).setdefault(src, []).append(ext)
+            for cid, name in self.db.execute_sql(
+                f"SELECT m.contact_id, l.name FROM list_members m JOIN contact_lists l"
+                f" ON l.id = m.list_id WHERE m.contact_id IN ({marks}) ORDER BY l.name",
+                part,
+            ):
+                lists.setdefault(cid, []).append(name)
+        return [
+            Contact(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                json.loads(r[6]),
+                SmsStatus(r[7]),
+                r[8],
+                r[9],
+                sources.get(r[0], {}),
+                lists.get(r[0], []),
+            )
+            for r in rows
+        ]
+
+    def find_by_phone(self, phone: str) -> int | None:
+        row = self.db.execute_sql("SELECT id FROM contacts WHERE phone = ?", (phone,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in SmsStatus}
+        for status, n in self.db.execute_sql(
+            "SELECT sms_status, count(*) FROM contacts GROUP BY sms_status"
+        ):
+            out[status] = n
+        out["total"] = sum(out.values())
+        out["without_phone"] = int(
+            self.db.execute_sql("SELECT count(*) FROM contacts WHERE phone IS NULL").fetchone()[0]
+        )
+        return out
+
+    def mark_opted_out(self, contact_id: int, reason: str, now: float) -> bool:
+        """Opt a contact out and queue the write-back, in one transaction.
+
+        False when it was already opted out (nothing queued twice).
+        """
+        with self.db.atomic():
+            row = self.db.execute_sql(
+                "SELECT phone, sms_status FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(contact_id)
+            phone, status = row
+            if status == SmsStatus.OPTED_OUT.value:
+                return False
+            self.db.execute_sql(
+                "UPDATE contacts SET sms_status = ?, sms_changed_at = ?, sms_reason = ?,"
+                " updated_at = ? WHERE id = ?",
+                (SmsStatus.OPTED_OUT.value, now, reason, now, contact_id),
+            )
+            if phone:
+                self.db.execute_sql(
+                    "INSERT INTO optout_outbox (contact_id, phone, created_at, next_attempt_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (contact_id, phone, now, now),
+                )
+        return True
+
+    def add_opted_out(self, phone: str, reason: str, now: float) -> int:
+        """A number that is not a contact yet opts out: remember it, and queue the write-back."""
+        with self.db.atomic():
+            cur = self.db.execute_sql(
+                "INSERT INTO contacts (phone, phone_raw, sms_status, sms_changed_at, sms_reason,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (phone, phone, SmsStatus.OPTED_OUT.value, now, reason, now, now),
+            )
+            contact_id = int(cur.lastrowid)
+            self.db.execute_sql(
+                "INSERT INTO optout_outbox (contact_id, phone, created_at, next_attempt_at)"
+                " VALUES (?, ?, ?, ?)",
+                (contact_id, phone, now, now),
+            )
+        return contact_id

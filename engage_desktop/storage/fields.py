@@ -1,0 +1,52 @@
+"""Platform fields (name, type) and their mappings from Klaviyo fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee
+
+from engage_desktop.core.fields import FieldType
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """Platform field `name` (of `type`) <- Klaviyo `path` (`first_name`, `properties.x.y`)."""
+
+    name: str
+    type: FieldType
+    path: str
+
+
+class FieldRepo:
+    """Platform fields and mappings; mapping a new name creates the field."""
+
+    def __init__(self, db: peewee.SqliteDatabase) -> None:
+        self.db = db
+
+    def mappings(self) -> list[FieldMapping]:
+        rows = self.db.execute_sql(
+            "SELECT f.name, f.type, m.klaviyo_path FROM field_mappings m"
+            " JOIN platform_fields f ON f.id = m.field_id ORDER BY f.id"
+        ).fetchall()
+        return [FieldMapping(name, FieldType(kind), path) for name, kind, path in rows]
+
+    def fields(self) -> list[tuple[str, FieldType]]:
+        rows = self.db.execute_sql("SELECT name, type FROM platform_fields ORDER BY id").fetchall()
+        return [(name, FieldType(kind)) for name, kind in rows]
+
+    def replace_mappings(self, mappings: list[FieldMapping]) -> None:
+        """Make these the only mappings, creating fields that do not exist yet."""
+        with self.db.atomic():
+            self.db.execute_sql("DELETE FROM field_mappings")
+            for m in mappings:
+                self.db.execute_sql(
+                    "INSERT INTO platform_fields (name, type) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET type = excluded.type",
+                    (m.name, m.type.value),
+                )
+                self.db.execute_sql(
+                    "INSERT INTO field_mappings (field_id, klaviyo_path)"
+                    " SELECT id, ? FROM platform_fields WHERE name = ?",
+                    (m.path, m.name),
+                )

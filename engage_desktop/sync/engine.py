@@ -1,0 +1,311 @@
+"""One sync run: plan -> fetch -> stage -> commit -> push opt-outs -> record."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from engage_desktop.klaviyo.client import KlaviyoClient
+from engage_desktop.klaviyo.errors import KlaviyoError
+from engage_desktop.klaviyo.models import KlaviyoList, Profile
+from engage_desktop.klaviyo.windows import ParallelPull, pull_list_members, pull_updated_profiles
+from engage_desktop.storage.commit import SyncedList, commit_staged
+from engage_desktop.storage.connection import Connection, ConnectionRepo
+from engage_desktop.storage.database import Database, DatabaseError
+from engage_desktop.storage.fields import FieldRepo
+from engage_desktop.storage.lease import LeaseRepo
+from engage_desktop.storage.outbox import OutboxRepo
+from engage_desktop.storage.runs import RunRepo
+from engage_desktop.storage.staging import StagedIssue, StagedProfile, StagingRepo
+from engage_desktop.sync.events import SyncProgress, SyncResult
+from engage_desktop.sync.lock import SyncLock
+from engage_desktop.sync.profiles import stage_profile
+from engage_desktop.sync.pusher import OptOutPusher
+
+log = logging.getLogger(__name__)
+
+OVERLAP_S = 600.0  # incremental windows start this far before the watermark
+PUBLISH_EVERY_S = 0.1  # at most 10 snapshots a second
+SUSPICIOUS_MIN = 10
+
+
+class NotConnected(Exception):
+    """No Klaviyo connection has been set up (run `connect` first)."""
+
+
+@dataclass
+class _Tally:
+    fetched: int = 0
+    issues: int = 0
+    lists_done: int = 0
+    expected: int | None = None
+    joined: dict[str, float] = field(default_factory=dict)
+    seen_paths: set[str] = field(default_factory=set)
+
+
+class SyncEngine:
+    """Runs syncs for one database and one Klaviyo client; knows nothing of Qt."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: KlaviyoClient,
+        *,
+        who: str = "engage-desktop",
+        on_progress: Callable[[SyncProgress], None] | None = None,
+        clock: Callable[[], float] = time.time,
+        chains: int = 24,
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.on_progress = on_progress
+        self.clock = clock
+        self.chains = chains
+        self.connections = ConnectionRepo(db)
+        self.runs = RunRepo(db)
+        self.staging = StagingRepo(db)
+        self.fields = FieldRepo(db)
+        self.lock = SyncLock(LeaseRepo(db), who, clock)
+        self._last_publish = 0.0
+
+    async def run(self, trigger: str = "manual", full: bool = False) -> SyncResult:
+        """One run; raises SyncLockHeld if another run holds the lock, NotConnected if none."""
+        conn = self.connections.get()
+        if conn is None:
+            raise NotConnected("Not connected to Klaviyo yet: run `engage-desktop connect` first.")
+        async with self.lock.held():
+            self.runs.mark_interrupted(self.clock())
+            full = full or self._full_due(conn)
+            run_id = self.runs.start(trigger, full, self.clock())
+            started = self.clock()
+            requests0, throttled0 = self.client.stats.requests, self.client.stats.throttled
+            tally = _Tally()
+            try:
+                result = await self._run(run_id, conn, full, trigger, started, tally)
+            except asyncio.CancelledError:
+                self.staging.clear()
+                self._finish(
+                    run_id,
+                    "cancelled",
+                    tally,
+                    requests0,
+                    throttled0,
+                    error="cancelled; contacts were left as they were",
+                )
+                raise
+            except (KlaviyoError, OSError, DatabaseError) as exc:
+                message = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
+                log.error("sync %d failed: %s", run_id, message)
+                self.staging.clear()
+                counts = self._finish(run_id, "failed", tally, requests0, throttled0, error=message)
+                return SyncResult(
+                    run_id,
+                    "failed",
+                    trigger,
+                    full,
+                    counts,
+                    tally.issues,
+                    self.clock() - started,
+                    error=message,
+                )
+            counts, suspicious, issues = result
+            counts = self._finish(
+                run_id, "succeeded", tally, requests0, throttled0, counts, suspicious
+            )
+            return SyncResult(
+                run_id,
+                "succeeded",
+                trigger,
+                full,
+                counts,
+                issues,
+                self.clock() - started,
+                suspicious,
+            )
+
+    def _full_due(self, conn: Connection) -> bool:
+        if conn.needs_full or conn.last_full_at is None or conn.profiles_watermark is None:
+            return True
+        return self.clock() - conn.last_full_at > conn.reconcile_days * 86400
+
+    def _finish(
+        self,
+        run_id: int,
+        status: str,
+        tally: _Tally,
+        requests0: int,
+        throttled0: int,
+        counts: dict[str, int] | None = None,
+        suspicious: str | None = None,
+        error: str | None = None,
+    ) -> dict[str, int]:
+        out = dict(counts or {})
+        out["fetched"] = tally.fetched
+        out["requests"] = self.client.stats.requests - requests0
+        out["throttled"] = self.client.stats.throttled - throttled0
+        self.runs.finish(run_id, status, out, self.clock(), suspicious, error)
+        return out
+
+    async def _run(
+        self,
+        run_id: int,
+        conn: Connection,
+        full: bool,
+        trigger: str,
+        started: float,
+        tally: _Tally,
+    ) -> tuple[dict[str, int], str | None, int]:
+        self.staging.clear()
+        self._publish(run_id, "planning", tally, started, 0, force=True)
+        lists, missing = await self._plan(conn)
+        for list_id in missing:
+            self.runs.add_issues(run_id, [("list", list_id, "this Klaviyo list no longer exists")])
+        counts_task = asyncio.create_task(self._counts(lists, tally)) if full else None
+        mappings = self.fields.mappings()
+
+        def stage(profiles: list[Profile], list_id: str | None) -> None:
+            rows: list[StagedProfile] = []
+            issues: list[StagedIssue] = []
+            for p in profiles:
+                row, found = stage_profile(p, mappings, conn.default_region, tally.seen_paths)
+                rows.append(row)
+                issues += found
+                if list_id and p.joined_group_at:
+                    t = p.joined_group_at.timestamp()
+                    tally.joined[list_id] = max(t, tally.joined.get(list_id, t))
+            members = [(list_id, p.id) for p in profiles] if list_id else []
+            self.staging.add(rows, members, issues)
+            tally.fetched += len(rows)
+            tally.issues += len(issues)
+            self._publish(run_id, "fetching", tally, started, len(lists))
+
+        async def drain(pull: ParallelPull, list_id: str | None) -> None:
+            async for page in pull.pages():
+                stage(page, list_id)
+            if list_id:
+                tally.lists_done += 1
+
+        per_list = max(2, self.chains // max(1, len(lists)))
+        jobs = []
+        for lst in lists:
+            since = None
+            if not full:
+                mark = conn.list_watermarks.get(lst.id)
+                since = None if mark is None else mark - OVERLAP_S
+            jobs.append(
+                drain(pull_list_members(self.client, lst.id, per_list, since=since), lst.id)
+            )
+        if not full and conn.profiles_watermark is not None:
+            since = conn.profiles_watermark - OVERLAP_S
+            jobs.append(drain(pull_updated_profiles(self.client, since, per_list), None))
+        await asyncio.gather(*jobs)
+        if counts_task is not None and not counts_task.done():
+            counts_task.cancel()  # only progress needed them; cached counts stay
+            await asyncio.gather(counts_task, return_exceptions=True)
+
+        for m in mappings:
+            if tally.fetched and m.path not in tally.seen_paths:
+                self.runs.add_issues(
+                    run_id,
+                    [
+                        (
+                            m.name,
+                            m.path,
+                            "no fetched profile has this Klaviyo field (names are exact)",
+                        )
+                    ],
+                )
+        staged, _ = self.staging.counts()
+        suspicious = None
+        if full and staged == 0 and (conn.last_full_count or 0) >= SUSPICIOUS_MIN:
+            suspicious = (
+                f"Klaviyo returned no profiles, but the last full sync had "
+                f"{conn.last_full_count}; nothing was removed."
+            )
+        watermark = self.staging.max_updated()
+        self._publish(run_id, "committing", tally, started, len(lists), force=True)
+        synced = [SyncedList(lst.id, lst.name, lst.profile_count) for lst in lists]
+        result = commit_staged(
+            self.db,
+            run_id,
+            full,
+            synced,
+            conn.consent_mode,
+            self.clock(),
+            allow_removals=suspicious is None,
+        )
+        self.connections.record_sync(
+            watermark, tally.joined, staged if full else None, self.clock()
+        )
+        self._publish(run_id, "pushing opt-outs", tally, started, len(lists), force=True)
+        push = await OptOutPusher(OutboxRepo(self.db), self.client, self.clock).push_due()
+        if push.error:
+            self.runs.add_issues(run_id, [(None, None, f"opt-outs not sent yet: {push.error}")])
+        counts = {
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "removed": result.removed,
+            "invalid": result.invalid,
+            "opted_out": result.opted_out,
+        }
+        issues = len(self.runs.issues(run_id))
+        return counts, suspicious, issues
+
+    async def _plan(self, conn: Connection) -> tuple[list[KlaviyoList], list[str]]:
+        available = await self.client.get_lists()
+        if conn.lists is None:
+            return available, []
+        by_id = {lst.id: lst for lst in available}
+        chosen = [by_id[i] for i in conn.lists if i in by_id]
+        return chosen, [i for i in conn.lists if i not in by_id]
+
+    async def _counts(self, lists: list[KlaviyoList], tally: _Tally) -> None:
+        """Expected totals from list sizes (15 a minute: cached by the client)."""
+        total = 0
+        for i, lst in enumerate(lists):
+            try:
+                count = await self.client.list_profile_count(lst.id)
+            except KlaviyoError:
+                return
+            lists[i] = KlaviyoList(lst.id, lst.name, lst.created, lst.updated, count)
+            total += count
+        tally.expected = total
+
+    def _publish(
+        self,
+        run_id: int,
+        phase: str,
+        tally: _Tally,
+        started: float,
+        lists_total: int,
+        force: bool = False,
+    ) -> None:
+        now = self.clock()
+        if self.on_progress is None or (not force and now - self._last_publish < PUBLISH_EVERY_S):
+            return
+        self._last_publish = now
+        elapsed = max(now - started, 1e-6)
+        rate = tally.fetched / elapsed
+        eta = None
+        if tally.expected and rate > 0:
+            eta = max(0.0, (tally.expected - tally.fetched) / rate)
+        self.on_progress(
+            SyncProgress(
+                run_id=run_id,
+                phase=phase,
+                lists_done=tally.lists_done,
+                lists_total=lists_total,
+                fetched=tally.fetched,
+                expected=tally.expected,
+                rate=rate,
+                eta_s=None if eta is None or math.isinf(eta) else eta,
+                requests=self.client.stats.requests,
+                throttled=self.client.stats.throttled,
+                issues=tally.issues,
+            )
+        )

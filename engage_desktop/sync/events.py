@@ -1,0 +1,66 @@
+"""What the engine publishes: immutable progress snapshots and one final result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """A snapshot of a running sync (render it; never diff it)."""
+
+    run_id: int
+    phase: str  # planning | fetching | committing | pushing opt-outs
+    lists_done: int
+    lists_total: int
+    fetched: int
+    expected: int | None
+    rate: float  # profiles per second
+    eta_s: float | None
+    requests: int
+    throttled: int
+    issues: int
+    current_list: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """How a run ended."""
+
+    run_id: int
+    status: str  # succeeded | failed | cancelled
+    trigger: str
+    full: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    issues: int = 0
+    duration_s: float = 0.0
+    suspicious: str | None = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "run_id": self.run_id,
+            "status": self.status,
+            "trigger": self.trigger,
+            "full": self.full,
+            **{
+                k: self.counts.get(k, 0)
+                for k in (
+                    "created",
+                    "updated",
+                    "unchanged",
+                    "removed",
+                    "invalid",
+                    "opted_out",
+                    "fetched",
+                    "requests",
+                    "throttled",
+                )
+            },
+            "issues": self.issues,
+            "duration_s": round(self.duration_s, 2),
+            "suspicious": self.suspicious,
+            "error": self.error,
+        }
+        return out

@@ -1,0 +1,82 @@
+"""The single-run lock: a lease in the database, renewed by a heartbeat while a run lasts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from engage_desktop.storage.lease import Lease, LeaseRepo
+
+STALE_AFTER_S = 60.0
+HEARTBEAT_S = 10.0
+
+
+class SyncLockHeld(Exception):
+    """Another run holds the lock; the message says who and since when."""
+
+    def __init__(self, lease: Lease) -> None:
+        since = datetime.fromtimestamp(lease.started_at).strftime("%Y-%m-%d %H:%M:%S")
+        super().__init__(
+            f"A sync is already running: {lease.holder} (process {lease.pid} on {lease.host}) "
+            f"since {since}."
+        )
+        self.lease = lease
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class SyncLock:
+    """Take with `async with lock.held(): …`; refuses while another live run holds it."""
+
+    def __init__(self, repo: LeaseRepo, who: str, clock: Callable[[], float] = time.time) -> None:
+        self.repo = repo
+        self.clock = clock
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self.holder = f"{who} [{uuid.uuid4().hex[:8]}]"
+
+    def _may_take_over(self, held: Lease) -> bool:
+        if held.host == self.host:
+            return held.pid != self.pid and not _process_alive(held.pid)
+        return self.clock() - held.heartbeat_at > STALE_AFTER_S
+
+    def acquire(self) -> None:
+        now = self.clock()
+        blocker = self.repo.try_take(
+            Lease(self.holder, self.pid, self.host, now, now), self._may_take_over
+        )
+        if blocker is not None:
+            raise SyncLockHeld(blocker)
+
+    def release(self) -> None:
+        self.repo.release(self.holder)
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        self.acquire()
+        beat = asyncio.create_task(self._heartbeat())
+        try:
+            yield
+        finally:
+            beat.cancel()
+            await asyncio.gather(beat, return_exceptions=True)
+            self.release()
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            self.repo.heartbeat(self.holder, self.clock())

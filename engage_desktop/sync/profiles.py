@@ -1,0 +1,69 @@
+"""A fetched Klaviyo profile -> a staged row: E.164 phone, mapped and coerced fields, issues."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import phonenumbers
+
+from engage_desktop.core.fields import coerce
+from engage_desktop.klaviyo.models import Profile
+from engage_desktop.storage.fields import FieldMapping
+from engage_desktop.storage.staging import StagedIssue, StagedProfile
+
+
+@lru_cache(maxsize=65536)
+def normalize_phone(raw: str, region: str) -> str | None:
+    """E.164 for a number `phonenumbers` finds valid (national numbers read in `region`)."""
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def stage_profile(
+    profile: Profile, mappings: list[FieldMapping], region: str, seen_paths: set[str]
+) -> tuple[StagedProfile, list[StagedIssue]]:
+    issues: list[StagedIssue] = []
+    phone = None
+    if profile.phone_number:
+        phone = normalize_phone(profile.phone_number, region)
+        if phone is None:
+            issues.append(
+                StagedIssue(
+                    profile.id,
+                    "Phone",
+                    profile.phone_number[:200],
+                    "not a valid phone number; kept without an SMS number",
+                )
+            )
+    values: dict[str, object] = {}
+    for m in mappings:
+        raw = profile.value_at(m.path)
+        if raw is None:
+            continue
+        seen_paths.add(m.path)
+        result = coerce(raw, m.type)
+        if result.ok:
+            values[m.name] = result.value
+        else:
+            issues.append(StagedIssue(profile.id, m.name, str(raw)[:200], result.reason))
+    sms = profile.sms
+    return (
+        StagedProfile(
+            profile_id=profile.id,
+            phone=phone,
+            phone_raw=profile.phone_number,
+            email=profile.email,
+            first_name=profile.first_name,
+            last_name=profile.last_name,
+            fields=values,
+            consent=sms.consent if sms else None,
+            consent_at=sms.timestamp.timestamp() if sms and sms.timestamp else None,
+            updated_at=profile.updated.timestamp() if profile.updated else None,
+        ),
+        issues,
+    )

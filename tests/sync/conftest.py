@@ -1,0 +1,99 @@
+"""A sync world: the in-process emulator, a client wired to it, a fresh database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from engage_desktop.core.consent import ConsentMode
+from engage_desktop.core.secrets import ApiKey
+from engage_desktop.emulator import DEMO_API_KEY, KlaviyoEmulator, Settings
+from engage_desktop.klaviyo.client import KlaviyoClient
+from engage_desktop.storage.connection import Connection, ConnectionRepo
+from engage_desktop.storage.contacts import Contact, ContactRepo
+from engage_desktop.storage.database import Database, open_database
+from engage_desktop.storage.fields import FieldMapping, FieldRepo
+from engage_desktop.sync.engine import SyncEngine
+from engage_desktop.sync.events import SyncProgress, SyncResult
+
+
+@dataclass
+class World:
+    """Everything a sync test touches."""
+
+    emulator: KlaviyoEmulator
+    admin: httpx.AsyncClient
+    client: KlaviyoClient
+    db: Database
+    progress: list[SyncProgress]
+
+    def connect(
+        self,
+        mode: ConsentMode = ConsentMode.INFERRED,
+        lists: tuple[str, ...] | None = None,
+        mappings: list[FieldMapping] | None = None,
+    ) -> None:
+        ConnectionRepo(self.db).save(
+            Connection(
+                self.emulator.store.data.account_id, "Test shop", "http://emulator", mode, lists
+            )
+        )
+        FieldRepo(self.db).replace_mappings(mappings or [])
+
+    async def sync(self, full: bool = False) -> SyncResult:
+        engine = SyncEngine(self.db, self.client, who="test", on_progress=self.progress.append)
+        return await engine.run("manual", full)
+
+    def contacts(self) -> list[Contact]:
+        return ContactRepo(self.db).search()
+
+    def by_source(self, profile_id: str) -> Contact:
+        return next(c for c in self.contacts() if profile_id in c.sources.get("KLAVIYO", []))
+
+    async def profiles(self, **params: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        url: str | None = "/api/profiles"
+        query: dict[str, str] | None = {
+            "page[size]": "100",
+            "additional-fields[profile]": "subscriptions",
+            **params,
+        }
+        while url:
+            doc = (await self.admin.get(url, params=query)).json()
+            out += doc["data"]
+            url, query = doc["links"]["next"], None
+        return out
+
+    async def patch(self, profile_id: str, attributes: dict[str, Any]) -> None:
+        r = await self.admin.patch(
+            f"/_emulator/profiles/{profile_id}", json={"attributes": attributes}
+        )
+        r.raise_for_status()
+
+    async def settle(self) -> None:
+        """Let the emulator's asynchronous jobs apply."""
+        await asyncio.sleep(self.emulator.settings.job_delay_s * 3)
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    emulator = KlaviyoEmulator(Settings(profiles=300, lists=3, job_delay_s=0.02, rate_limits=False))
+    transport = httpx.ASGITransport(app=emulator)
+    headers = {"Authorization": f"Klaviyo-API-Key {DEMO_API_KEY}", "revision": "2026-07-15"}
+    db = open_database(tmp_path)
+    async with (
+        httpx.AsyncClient(
+            transport=transport, base_url="http://emulator", headers=headers
+        ) as admin,
+        KlaviyoClient(
+            ApiKey(DEMO_API_KEY), base_url="http://emulator", transport=transport, retry_base_s=0.01
+        ) as client,
+    ):
+        yield World(emulator, admin, client, db, [])
+    db.close()
