@@ -113,6 +113,7 @@ class SyncEngine:
                     error=message,
                 )
             counts, suspicious, issues = result
+            log.info("run %d: succeeded", run_id)
             counts = self._finish(
                 run_id, "succeeded", tally, requests0, throttled0, counts, suspicious
             )
@@ -164,6 +165,9 @@ class SyncEngine:
         lists, missing = await self._plan(conn)
         for list_id in missing:
             self.runs.add_issues(run_id, [("list", list_id, "this Klaviyo list no longer exists")])
+        log.info(
+            "run %d (%s): fetching %d lists", run_id, "full" if full else "incremental", len(lists)
+        )
         counts_task = asyncio.create_task(self._counts(lists, tally)) if full else None
         mappings = self.fields.mappings()
 
@@ -227,6 +231,7 @@ class SyncEngine:
                 f"{conn.last_full_count}; nothing was removed."
             )
         watermark = self.staging.max_updated()
+        log.info("run %d: committing %d staged profiles", run_id, staged)
         self._publish(run_id, "committing", tally, started, len(lists), force=True)
         synced = [SyncedList(lst.id, lst.name, lst.profile_count) for lst in lists]
         result = commit_staged(
