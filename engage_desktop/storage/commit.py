@@ -1,14 +1,15 @@
-"""The commit: staged profiles become contacts in one short write transaction.
+"""The commit: staged profiles become contacts in one write transaction.
 
-Readers keep the previous state until it commits (WAL). Everything it decides per contact
-(which contact a profile is, the SMS status after consent rules, which fields change) is
-computed inside the transaction, so a local opt-out made during the fetch is never lost.
+Readers keep the previous state until it commits (WAL). Everything decided per contact (which
+contact a profile is, the SMS status after the consent rules, which fields change) is computed
+inside the transaction, so a local opt-out made during the fetch is never lost. Staged rows are
+read in chunks in profile-id order, so memory stays flat however large the account.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import peewee
@@ -17,6 +18,10 @@ from engage_desktop.core.consent import ConsentMode, SmsStatus, resolve
 from engage_desktop.storage.contacts import utc
 
 SOURCE = "KLAVIYO"
+CHUNK = 5000
+_CONTACT_COLS = (
+    "id, phone, phone_raw, email, first_name, last_name, fields, sms_status, sms_changed_at"
+)
 
 
 @dataclass(frozen=True)
@@ -52,202 +57,221 @@ def commit_staged(
 ) -> CommitResult:
     """Apply the staging area to the live tables in one transaction, then empty it."""
     with db.atomic():
-        result = _apply(db, run_id, full, lists, mode, now, allow_removals)
+        result = _Commit(db, run_id, mode, now).run(full, lists, allow_removals)
     with db.atomic():
         for table in ("staged_profiles", "staged_members", "staged_issues"):
             db.execute_sql(f"DELETE FROM {table}")
     return result
 
 
-def _apply(
-    db: peewee.SqliteDatabase,
-    run_id: int,
-    full: bool,
-    lists: list[SyncedList],
-    mode: ConsentMode,
-    now: float,
-    allow_removals: bool,
-) -> CommitResult:
-    sql = db.execute_sql
-    cursor = db.cursor()
-    if not full:
-        # An incremental run also fetched profiles that changed outside the synced lists:
-        # keep only contacts we already have and newly joined members.
+@dataclass
+class _Commit:
+    db: peewee.SqliteDatabase
+    run_id: int
+    mode: ConsentMode
+    now: float
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("created", "updated", "unchanged", "invalid", "opted_out", "issues"), 0
+        )
+    )
+    claimed: dict[int, str] = field(default_factory=dict)  # contact -> profile that set it
+    next_id: int = 0
+
+    def run(self, full: bool, lists: list[SyncedList], allow_removals: bool) -> CommitResult:
+        sql = self.db.execute_sql
+        # Only members of the synced lists become contacts; an incremental run also keeps
+        # changed profiles of contacts we already have.
+        keep_known = (
+            ""
+            if full
+            else (
+                " AND profile_id NOT IN (SELECT external_id FROM contact_sources WHERE source = ?)"
+            )
+        )
         sql(
             "DELETE FROM staged_profiles WHERE profile_id NOT IN"
-            " (SELECT external_id FROM contact_sources WHERE source = ?)"
-            " AND profile_id NOT IN (SELECT profile_id FROM staged_members)",
-            (SOURCE,),
+            " (SELECT profile_id FROM staged_members)" + keep_known,
+            () if full else (SOURCE,),
         )
-    staged = sql(
-        "SELECT s.profile_id, s.phone, s.phone_raw, s.email, s.first_name, s.last_name,"
-        " s.fields, s.consent, s.consent_at, cs.contact_id"
-        " FROM staged_profiles s LEFT JOIN contact_sources cs"
-        " ON cs.source = ? AND cs.external_id = s.profile_id ORDER BY s.profile_id",
-        (SOURCE,),
-    ).fetchall()
-    current: dict[int, tuple[Any, ...]] = {
-        row[0]: row
-        for row in sql(
-            "SELECT c.id, c.phone, c.phone_raw, c.email, c.first_name, c.last_name, c.fields,"
-            " c.sms_status, c.sms_changed_at FROM contacts c WHERE c.id IN"
-            " (SELECT cs.contact_id FROM contact_sources cs JOIN staged_profiles s"
-            "  ON cs.source = ? AND cs.external_id = s.profile_id)"
-            " OR c.phone IN (SELECT phone FROM staged_profiles WHERE phone IS NOT NULL)",
-            (SOURCE,),
+        self.next_id = int(sql("SELECT coalesce(max(id), 0) + 1 FROM contacts").fetchone()[0])
+        after = ""
+        while True:
+            rows = sql(
+                "SELECT s.profile_id, s.phone, s.phone_raw, s.email, s.first_name, s.last_name,"
+                " s.fields, s.consent, s.consent_at, cs.contact_id FROM staged_profiles s"
+                " LEFT JOIN contact_sources cs ON cs.source = ? AND cs.external_id = s.profile_id"
+                " WHERE s.profile_id > ? ORDER BY s.profile_id LIMIT ?",
+                (SOURCE, after, CHUNK),
+            ).fetchall()
+            if not rows:
+                break
+            self._chunk(rows)
+            after = rows[-1][0]
+        removed = _lists_and_removals(self.db, lists, full, allow_removals, self.now)
+        sql(
+            "INSERT INTO sync_issues (run_id, profile_id, contact_id, field, value, reason)"
+            " SELECT ?, i.profile_id, cs.contact_id, i.field, i.value, i.reason"
+            " FROM staged_issues i LEFT JOIN contact_sources cs"
+            " ON cs.source = ? AND cs.external_id = i.profile_id",
+            (self.run_id, SOURCE),
         )
-    }
-    by_phone = {row[1]: cid for cid, row in current.items() if row[1]}
-    next_id = int(sql("SELECT coalesce(max(id), 0) + 1 FROM contacts").fetchone()[0])
-    claimed: dict[int, str] = {}  # contact id -> the profile that set its details this run
-    inserts: list[tuple[Any, ...]] = []
-    updates: list[tuple[Any, ...]] = []
-    phone_moves: list[tuple[int]] = []
-    opt_outs: list[tuple[Any, ...]] = []
-    links: list[tuple[int, str, str]] = []
-    issues: list[tuple[Any, ...]] = []
-    created = updated = unchanged = invalid = opted_out = 0
-    for pid, phone, raw, email, first, last, fields_json, consent, consent_at, cid in staged:
-        if raw and not phone:
-            invalid += 1
-        owner = by_phone.get(phone) if phone else None
-        if cid is None and owner is not None:
-            cid = owner  # the same number on another profile: one contact, both source ids
-            issues.append(
-                (
-                    run_id,
-                    pid,
-                    cid,
-                    "phone",
-                    phone,
-                    "same number as another Klaviyo profile: one contact for both",
+        staged_issues = int(sql("SELECT count(*) FROM staged_issues").fetchone()[0])
+        c = self.counts
+        return CommitResult(
+            c["created"],
+            c["updated"],
+            c["unchanged"],
+            removed,
+            c["invalid"],
+            c["opted_out"],
+            c["issues"] + staged_issues,
+        )
+
+    def _current(self, rows: list[tuple[Any, ...]]) -> dict[int, tuple[Any, ...]]:
+        ids = [r[9] for r in rows if r[9] is not None]
+        phones = [r[1] for r in rows if r[1]]
+        found: dict[int, tuple[Any, ...]] = {}
+        for column, values in (("id", ids), ("phone", phones)):
+            if values:
+                marks = ",".join("?" * len(values))
+                for row in self.db.execute_sql(
+                    f"SELECT {_CONTACT_COLS} FROM contacts WHERE {column} IN ({marks})", values
+                ):
+                    found[row[0]] = row
+        return found
+
+    def _chunk(self, rows: list[tuple[Any, ...]]) -> None:
+        now, c = self.now, self.counts
+        current = self._current(rows)
+        by_phone = {row[1]: cid for cid, row in current.items() if row[1]}
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        phone_moves: list[tuple[int]] = []
+        opt_outs: list[tuple[Any, ...]] = []
+        links: list[tuple[int, str, str]] = []
+        issues: list[tuple[Any, ...]] = []
+        for pid, phone, raw, email, first, last, fields_json, consent, consent_at, cid in rows:
+            if raw and not phone:
+                c["invalid"] += 1
+            owner = by_phone.get(phone) if phone else None
+            if cid is None and owner is not None:
+                cid = owner  # the same number on another profile: one contact, both source ids
+                issues.append(
+                    (
+                        self.run_id,
+                        pid,
+                        cid,
+                        "phone",
+                        phone,
+                        "same number as another Klaviyo profile: one contact for both",
+                    )
                 )
-            )
-        elif cid is not None and owner is not None and owner != cid:
-            issues.append(
-                (
-                    run_id,
-                    pid,
-                    cid,
-                    "phone",
-                    phone,
-                    "number already belongs to another contact; kept without it",
+            elif cid is not None and owner is not None and owner != cid:
+                issues.append(
+                    (
+                        self.run_id,
+                        pid,
+                        cid,
+                        "phone",
+                        phone,
+                        "number already belongs to another contact; kept without it",
+                    )
                 )
-            )
-            phone = None
-        if cid is not None and cid in claimed and claimed[cid] != pid:
-            # A twin: the contact keeps the first profile's details, but an opt-out on any
-            # of its profiles counts.
-            links.append((cid, SOURCE, pid))
-            if consent == "UNSUBSCRIBED" and current[cid][7] != SmsStatus.OPTED_OUT.value:
-                opt_outs.append((SmsStatus.OPTED_OUT.value, now, _reason(consent), now, cid))
-                opted_out += 1
-            continue
-        fields_new = json.loads(fields_json)
-        if cid is None:
-            cid = next_id
-            next_id += 1
-            status = resolve(None, None, consent, utc(consent_at), mode)
-            inserts.append(
-                (
-                    cid,
+                phone = None
+            if cid is not None and self.claimed.get(cid, pid) != pid:
+                # A twin: the contact keeps the first profile's details, but an opt-out on
+                # any of its profiles counts.
+                links.append((cid, SOURCE, pid))
+                if consent == "UNSUBSCRIBED" and current[cid][7] != SmsStatus.OPTED_OUT.value:
+                    opt_outs.append((SmsStatus.OPTED_OUT.value, now, _reason(consent), now, cid))
+                    current[cid] = (*current[cid][:7], SmsStatus.OPTED_OUT.value, now)
+                    c["opted_out"] += 1
+                continue
+            fields_new = json.loads(fields_json)
+            if cid is None:
+                cid = self.next_id
+                self.next_id += 1
+                status = resolve(None, None, consent, utc(consent_at), self.mode)
+                row = (phone, raw, email, first, last, _dump(fields_new), status.value)
+                inserts.append((cid, *row, now, _reason(consent), now, now))
+                current[cid] = (cid, *row, now)
+                if phone:
+                    by_phone[phone] = cid
+                c["created"] += 1
+                c["opted_out"] += status is SmsStatus.OPTED_OUT
+            else:
+                old = current[cid]
+                local = SmsStatus(old[7])
+                status = resolve(local, utc(old[8]), consent, utc(consent_at), self.mode)
+                old_fields = json.loads(old[6])
+                row = (
                     phone,
                     raw,
                     email,
                     first,
                     last,
-                    _dump(fields_new),
+                    _dump({**old_fields, **fields_new}),
                     status.value,
-                    now,
-                    _reason(consent),
-                    now,
-                    now,
                 )
-            )
-            if phone:
-                by_phone[phone] = cid
-            current[cid] = (
-                cid,
-                phone,
-                raw,
-                email,
-                first,
-                last,
-                _dump(fields_new),
-                status.value,
-                now,
-            )
-            created += 1
-            opted_out += status is SmsStatus.OPTED_OUT
-        else:
-            old = current[cid]
-            local = SmsStatus(old[7])
-            status = resolve(local, utc(old[8]), consent, utc(consent_at), mode)
-            row = (
-                phone,
-                raw,
-                email,
-                first,
-                last,
-                _dump({**json.loads(old[6]), **fields_new}),
-                status.value,
-            )
-            if row == (*old[1:6], _dump(json.loads(old[6])), old[7]):
-                unchanged += 1
-            else:
-                changed_at = old[8] if status is local else now
-                reason = _reason(consent) if status is not local else None
-                updates.append((*row, changed_at, reason, now, cid))
-                if old[1] != phone:
-                    phone_moves.append((cid,))
-                    by_phone.pop(old[1], None)
-                if phone:
-                    by_phone[phone] = cid
-                current[cid] = (cid, *row, changed_at)
-                updated += 1
-                opted_out += status is SmsStatus.OPTED_OUT and local is not SmsStatus.OPTED_OUT
-        claimed[cid] = pid
-        links.append((cid, SOURCE, pid))
+                if row == (*old[1:6], _dump(old_fields), old[7]):
+                    c["unchanged"] += 1
+                else:
+                    changed_at = old[8] if status is local else now
+                    reason = _reason(consent) if status is not local else None
+                    updates.append((*row, changed_at, reason, now, cid))
+                    if old[1] != phone:
+                        phone_moves.append((cid,))
+                        by_phone.pop(old[1], None)
+                    if phone:
+                        by_phone[phone] = cid
+                    current[cid] = (cid, *row, changed_at)
+                    c["updated"] += 1
+                    c["opted_out"] += status is SmsStatus.OPTED_OUT and local is not status
+            self.claimed[cid] = pid
+            links.append((cid, SOURCE, pid))
+        self._write(inserts, updates, phone_moves, opt_outs, links, issues)
+        c["issues"] += len(issues)
 
-    # Numbers can move between contacts: free the moving ones first, then write.
-    cursor.executemany("UPDATE contacts SET phone = NULL WHERE id = ?", phone_moves)
-    cursor.executemany(
-        "UPDATE contacts SET phone = ?, phone_raw = ?, email = ?, first_name = ?, last_name = ?,"
-        " fields = ?, sms_status = ?, sms_changed_at = ?,"
-        " sms_reason = coalesce(?, sms_reason), updated_at = ? WHERE id = ?",
-        updates,
-    )
-    cursor.executemany(
-        "UPDATE contacts SET sms_status = ?, sms_changed_at = ?, sms_reason = ?, updated_at = ?"
-        " WHERE id = ?",
-        opt_outs,
-    )
-    cursor.executemany(
-        "INSERT INTO contacts (id, phone, phone_raw, email, first_name, last_name, fields,"
-        " sms_status, sms_changed_at, sms_reason, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        inserts,
-    )
-    cursor.executemany(
-        "INSERT OR IGNORE INTO contact_sources (contact_id, source, external_id) VALUES (?, ?, ?)",
-        links,
-    )
-    removed = _lists_and_removals(db, lists, full, allow_removals, now)
-    cursor.executemany(
-        "INSERT INTO sync_issues (run_id, profile_id, contact_id, field, value, reason)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        issues,
-    )
-    sql(
-        "INSERT INTO sync_issues (run_id, profile_id, contact_id, field, value, reason)"
-        " SELECT ?, i.profile_id, cs.contact_id, i.field, i.value, i.reason FROM staged_issues i"
-        " LEFT JOIN contact_sources cs ON cs.source = ? AND cs.external_id = i.profile_id",
-        (run_id, SOURCE),
-    )
-    staged_issues = int(sql("SELECT count(*) FROM staged_issues").fetchone()[0])
-    return CommitResult(
-        created, updated, unchanged, removed, invalid, opted_out, len(issues) + staged_issues
-    )
+    def _write(
+        self,
+        inserts: list[tuple[Any, ...]],
+        updates: list[tuple[Any, ...]],
+        phone_moves: list[tuple[int]],
+        opt_outs: list[tuple[Any, ...]],
+        links: list[tuple[int, str, str]],
+        issues: list[tuple[Any, ...]],
+    ) -> None:
+        cursor = self.db.cursor()
+        # Numbers can move between contacts: free the moving ones first, then write.
+        cursor.executemany("UPDATE contacts SET phone = NULL WHERE id = ?", phone_moves)
+        cursor.executemany(
+            "UPDATE contacts SET phone = ?, phone_raw = ?, email = ?, first_name = ?,"
+            " last_name = ?, fields = ?, sms_status = ?, sms_changed_at = ?,"
+            " sms_reason = coalesce(?, sms_reason), updated_at = ? WHERE id = ?",
+            updates,
+        )
+        cursor.executemany(
+            "UPDATE contacts SET sms_status = ?, sms_changed_at = ?, sms_reason = ?,"
+            " updated_at = ? WHERE id = ?",
+            opt_outs,
+        )
+        cursor.executemany(
+            "INSERT INTO contacts (id, phone, phone_raw, email, first_name, last_name, fields,"
+            " sms_status, sms_changed_at, sms_reason, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        cursor.executemany(
+            "INSERT OR IGNORE INTO contact_sources (contact_id, source, external_id)"
+            " VALUES (?, ?, ?)",
+            links,
+        )
+        cursor.executemany(
+            "INSERT INTO sync_issues (run_id, profile_id, contact_id, field, value, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            issues,
+        )
 
 
 def _lists_and_removals(
@@ -268,7 +292,8 @@ def _lists_and_removals(
         )
     synced = [lst.external_id for lst in lists]
     marks = ",".join("?" * len(synced))
-    if full and allow_removals and synced:
+    reconcile = full and allow_removals
+    if reconcile and synced:
         sql(
             f"DELETE FROM list_members WHERE list_id IN (SELECT id FROM contact_lists"
             f" WHERE source = ? AND external_id IN ({marks}))",
@@ -281,7 +306,7 @@ def _lists_and_removals(
         " JOIN contact_sources cs ON cs.source = ? AND cs.external_id = m.profile_id",
         (SOURCE, SOURCE),
     )
-    if not (full and allow_removals):
+    if not reconcile:
         return 0
     # Lists no longer selected stop being synced lists: their Klaviyo copies go.
     sql(
@@ -289,21 +314,17 @@ def _lists_and_removals(
         (SOURCE, *synced),
     )
     gone = sql(
-        "SELECT contact_id, external_id FROM contact_sources WHERE source = ?"
+        "DELETE FROM contact_sources WHERE source = ?"
         " AND external_id NOT IN (SELECT profile_id FROM staged_profiles)",
         (SOURCE,),
-    ).fetchall()
-    db.cursor().executemany(
-        "DELETE FROM contact_sources WHERE source = ? AND external_id = ?",
-        [(SOURCE, pid) for _, pid in gone],
-    )
+    ).rowcount
     # A contact with no source left goes too, unless it opted out: that must be remembered.
     sql(
         "DELETE FROM contacts WHERE sms_status != ? AND id NOT IN"
         " (SELECT contact_id FROM contact_sources)",
         (SmsStatus.OPTED_OUT.value,),
     )
-    return len(gone)
+    return int(gone)
 
 
 def _dump(fields: dict[str, Any]) -> str:

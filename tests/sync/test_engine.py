@@ -232,3 +232,26 @@ async def test_a_failed_run_is_recorded_and_leaves_contacts_alone(world: World) 
     assert [(c.id, c.first_name, c.sms_status) for c in world.contacts()] == before
     run = RunRepo(world.db).get(result.run_id)
     assert run is not None and run.status == "failed" and run.error
+
+
+async def test_same_number_written_twice_is_one_contact_with_both_ids(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("engage_desktop.storage.commit.CHUNK", 7)  # twins across chunk edges
+    lst = next(iter(world.emulator.store.lists.values()))
+    ids = []
+    for phone, name in (("+14155550177", "Ann"), ("(415) 555-0177", "Anne")):
+        r = await world.admin.post(
+            "/_emulator/profiles", json={"attributes": {"first_name": name, "phone_number": phone}}
+        )
+        ids.append(r.json()["id"])
+    await world.admin.post(f"/_emulator/lists/{lst.id}/members", json={"profile_ids": ids})
+    world.connect(lists=(lst.id,))
+    result = await world.sync()
+    twin = world.by_source(ids[0])
+    assert sorted(twin.sources["KLAVIYO"]) == sorted(ids) and twin.phone == "+14155550177"
+    issues = RunRepo(world.db).issues(result.run_id)
+    assert any("same number" in reason for *_, reason in issues)
+    # nothing flips between the twins on the next run
+    again = await world.sync(full=True)
+    assert again.counts["updated"] == 0 and world.by_source(ids[1]).first_name == twin.first_name
