@@ -16,6 +16,7 @@ from engage_desktop.core.mapping import MappingError, parse_mapping, validate_ma
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.klaviyo.errors import AuthenticationError, KlaviyoError
+from engage_desktop.klaviyo.ratelimit import RateBudget
 from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.contacts import ContactRepo
 from engage_desktop.storage.database import Database, open_database
@@ -31,6 +32,8 @@ from engage_desktop.sync.pusher import OptOutPusher
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 KEY_ENV = "KLAVIYO_API_KEY"
+# "off" lifts our own rate budget: only for the emulator run with --rate-limits off.
+BUDGET_ENV = "ENGAGE_DESKTOP_RATE_BUDGET"
 
 
 def add_parsers(sub: Any) -> None:
@@ -192,7 +195,8 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
     bar = _Bar()
 
     async def go() -> Any:
-        async with KlaviyoClient(key, base_url=conn.base_url) as client:
+        budget = RateBudget(enabled=os.environ.get(BUDGET_ENV, "").lower() != "off")
+        async with KlaviyoClient(key, base_url=conn.base_url, budget=budget) as client:
             engine = SyncEngine(db, client, who="command line", on_progress=bar)
             return await engine.run("manual", full=args.full)
 

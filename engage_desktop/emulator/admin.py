@@ -11,6 +11,7 @@
 | POST | /_emulator/keys | `{"key": "pk_…", "scopes": [...]}` | accept another key (key optional) |
 | POST | /_emulator/faults | `{"path", "kind", "count", "delay_s"}` | next N requests on path misbehave |
 | POST | /_emulator/settings | `{"latency_ms", "rate_limits", "job_delay_s"}` | change behaviour live |
+| POST | /_emulator/touch | `{"count": N, "seed": 1}` | change N random profiles (a property; `updated` bumps) |
 | POST | /_emulator/reset | | back to the generated data, counters and faults cleared |
 | GET | /_emulator/counters | | requests by operation and status, 429s sent |
 """
@@ -18,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -113,6 +115,20 @@ class Admin:
             if "job_delay_s" in body:
                 st.job_delay_s = self.emu.jobs.delay_s = float(body["job_delay_s"])
             return Response(204)
+        if path == "/touch" and req.method == "POST":
+            rnd = random.Random(int(body.get("seed", 1)))
+            live = [
+                i
+                for i in rnd.sample(
+                    range(store.n_total), min(int(body.get("count", 1)), store.n_total)
+                )
+                if store.exists(i)
+            ]
+            for i in live:
+                attrs = store.attributes(i)
+                (attrs.setdefault("properties", {}) or {})["touched"] = rnd.randint(1, 10**6)
+                store.save(i, attrs)
+            return json_response(200, {"changed": len(live)})
         if path == "/reset" and req.method == "POST":
             store.reset()
             self.emu.faults.clear()

@@ -90,7 +90,7 @@ class KlaviyoClient:
             base_url=self.base_url,
             transport=transport,
             timeout=httpx.Timeout(timeout_s, connect=10.0),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+            limits=httpx.Limits(max_connections=128, max_keepalive_connections=128),
             headers={
                 "Authorization": f"Klaviyo-API-Key {api_key.reveal()}",
                 "revision": REVISION,

@@ -4,7 +4,8 @@ One `RateBudget` per account, shared by every concurrent call. Each bucket (an e
 extra bucket such as profile_count) keeps the send times of its recent requests and admits a new
 one only when both sliding windows (1 s burst, 60 s steady) have room. A sliding window that
 never overflows cannot overflow Klaviyo's fixed windows either, wherever they are aligned. The
-windows are slightly longer than Klaviyo's to absorb jitter between our send and their arrival.
+windows are slightly longer than Klaviyo's, and a tenth of the burst is left unused, to absorb
+jitter between our send and their arrival.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 BURST_WINDOW = 1.0 + 0.15
-STEADY_WINDOW = 60.0 + 0.5
+STEADY_WINDOW = 60.0 + 2.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class RateBudget:
         self._buckets: dict[str, _Bucket] = {}
         self.waited_s = 0.0
 
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
     def _bucket(self, name: str, limit: Limit) -> _Bucket:
         b = self._buckets.get(name)
         if b is None:
@@ -65,8 +70,9 @@ class RateBudget:
         wait = max(0.0, b.blocked_until - now)
         if len(b.sent) >= b.limit.steady:
             wait = max(wait, b.sent[-b.limit.steady] + STEADY_WINDOW - now)
-        if len(b.sent) >= b.limit.burst:
-            wait = max(wait, b.sent[-b.limit.burst] + BURST_WINDOW - now)
+        burst = _usable_burst(b.limit.burst)
+        if len(b.sent) >= burst:
+            wait = max(wait, b.sent[-burst] + BURST_WINDOW - now)
         return wait
 
     async def acquire(self, buckets: list[tuple[str, Limit]]) -> None:
@@ -103,6 +109,12 @@ class RateBudget:
         """After a 429: nobody sends on this bucket until Klaviyo said it is free again."""
         b = self._bucket(name, limit)
         b.blocked_until = max(b.blocked_until, self._clock() + seconds)
+
+
+def _usable_burst(burst: int) -> int:
+    """A tenth of the burst allowance is left unused: under load, requests sent more than a
+    second apart can reach the server within one second."""
+    return max(1, burst - burst // 10)
 
 
 _EXPECTED = re.compile(r"available in (\d+(?:\.\d+)?) second")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -241,3 +242,52 @@ def pull_list_members(
         since,
     )
     return ParallelPull(client, target, chains)
+
+
+async def pull_list_member_ids(
+    client: KlaviyoClient, list_id: str, since: float, windows: int = 32
+) -> AsyncIterator[list[str]]:
+    """A list's member ids from the ids-only endpoint (its own rate-limit bucket), as `windows`
+    concurrent chains over fixed `joined_group_at` windows from `since` (the list's creation:
+    nobody joined before) to now, the last one open-ended. The ids carry no join time, so the
+    windows cannot be re-split; many small windows keep the longest chain short.
+    `greater-or-equal` / `less-than` make the windows an exact partition."""
+    lo, hi = math.floor(since), math.floor(time.time()) + 1
+    step = max(1, math.ceil((hi - lo) / max(1, windows)))
+    bounds = list(range(lo, hi, step))
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=4 * len(bounds))
+    path = f"/api/lists/{list_id}/relationships/profiles"
+
+    async def chain(start: int, end: int | None) -> None:
+        flt = f"greater-or-equal(joined_group_at,{_iso(start)})"
+        if end is not None:
+            flt += f",less-than(joined_group_at,{_iso(end)})"
+        params = {"page[size]": str(PAGE_SIZE), "filter": flt}
+        async for page in client.iter_pages(
+            path, params, "get_profile_ids_for_list", "read list members"
+        ):
+            await queue.put([r["id"] for r in page])
+
+    async def run_all() -> None:
+        try:
+            ends: list[int | None] = [*bounds[1:], None]  # the last window is open-ended
+            await asyncio.gather(*(chain(a, b) for a, b in zip(bounds, ends, strict=True)))
+        except BaseException as exc:
+            await queue.put(exc)
+            return
+        await queue.put(_END)
+
+    runner = asyncio.create_task(run_all())
+    try:
+        while True:
+            item = await queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, list)
+            yield item
+    finally:
+        if not runner.done():
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)

@@ -170,3 +170,12 @@ class ContactRepo:
                 (contact_id, phone, now, now),
             )
         return contact_id
+
+    def list_member_counts(self, source: str = "KLAVIYO") -> dict[str, int]:
+        """Cached sizes of the source's lists (Klaviyo's profile_count at the last sync)."""
+        rows = self.db.execute_sql(
+            "SELECT external_id, member_count FROM contact_lists"
+            " WHERE source = ? AND member_count IS NOT NULL",
+            (source,),
+        )
+        return {ext: int(n) for ext, n in rows}

@@ -7,44 +7,33 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.klaviyo.errors import KlaviyoError
-from engage_desktop.klaviyo.models import KlaviyoList, Profile
-from engage_desktop.klaviyo.windows import ParallelPull, pull_list_members, pull_updated_profiles
+from engage_desktop.klaviyo.models import KlaviyoList
 from engage_desktop.storage.commit import SyncedList, commit_staged
 from engage_desktop.storage.connection import Connection, ConnectionRepo
+from engage_desktop.storage.contacts import ContactRepo
 from engage_desktop.storage.database import Database, DatabaseError
 from engage_desktop.storage.fields import FieldRepo
 from engage_desktop.storage.lease import LeaseRepo
 from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.storage.runs import RunRepo
-from engage_desktop.storage.staging import StagedIssue, StagedProfile, StagingRepo
+from engage_desktop.storage.staging import StagingRepo
 from engage_desktop.sync.events import SyncProgress, SyncResult
+from engage_desktop.sync.fetch import Fetcher, Tally, list_counts
 from engage_desktop.sync.lock import SyncLock
-from engage_desktop.sync.profiles import stage_profile
 from engage_desktop.sync.pusher import OptOutPusher
 
 log = logging.getLogger(__name__)
 
-OVERLAP_S = 600.0  # incremental windows start this far before the watermark
+COUNTS_WAIT_S = 15.0  # a full run waits this long at most for list sizes (15 a minute)
 PUBLISH_EVERY_S = 0.1  # at most 10 snapshots a second
 SUSPICIOUS_MIN = 10
 
 
 class NotConnected(Exception):
     """No Klaviyo connection has been set up (run `connect` first)."""
-
-
-@dataclass
-class _Tally:
-    fetched: int = 0
-    issues: int = 0
-    lists_done: int = 0
-    expected: int | None = None
-    joined: dict[str, float] = field(default_factory=dict)
-    seen_paths: set[str] = field(default_factory=set)
 
 
 class SyncEngine:
@@ -58,7 +47,7 @@ class SyncEngine:
         who: str = "engage-desktop",
         on_progress: Callable[[SyncProgress], None] | None = None,
         clock: Callable[[], float] = time.time,
-        chains: int = 24,
+        chains: int = 32,
     ) -> None:
         self.db = db
         self.client = client
@@ -83,7 +72,7 @@ class SyncEngine:
             run_id = self.runs.start(trigger, full, self.clock())
             started = self.clock()
             requests0, throttled0 = self.client.stats.requests, self.client.stats.throttled
-            tally = _Tally()
+            tally = Tally()
             try:
                 result = await self._run(run_id, conn, full, trigger, started, tally)
             except asyncio.CancelledError:
@@ -137,7 +126,7 @@ class SyncEngine:
         self,
         run_id: int,
         status: str,
-        tally: _Tally,
+        tally: Tally,
         requests0: int,
         throttled0: int,
         counts: dict[str, int] | None = None,
@@ -158,58 +147,32 @@ class SyncEngine:
         full: bool,
         trigger: str,
         started: float,
-        tally: _Tally,
+        tally: Tally,
     ) -> tuple[dict[str, int], str | None, int]:
         self.staging.clear()
         self._publish(run_id, "planning", tally, started, 0, force=True)
         lists, missing = await self._plan(conn)
         for list_id in missing:
             self.runs.add_issues(run_id, [("list", list_id, "this Klaviyo list no longer exists")])
+        cached = ContactRepo(self.db).list_member_counts()
+
+        async def list_sizes() -> dict[str, int]:
+            return await list_counts(self.client, lists, cached, COUNTS_WAIT_S if full else 0.0)
+
         log.info(
             "run %d (%s): fetching %d lists", run_id, "full" if full else "incremental", len(lists)
         )
-        counts_task = asyncio.create_task(self._counts(lists, tally)) if full else None
         mappings = self.fields.mappings()
-
-        def stage(profiles: list[Profile], list_id: str | None) -> None:
-            rows: list[StagedProfile] = []
-            issues: list[StagedIssue] = []
-            for p in profiles:
-                row, found = stage_profile(p, mappings, conn.default_region, tally.seen_paths)
-                rows.append(row)
-                issues += found
-                if list_id and p.joined_group_at:
-                    t = p.joined_group_at.timestamp()
-                    tally.joined[list_id] = max(t, tally.joined.get(list_id, t))
-            members = [(list_id, p.id) for p in profiles] if list_id else []
-            self.staging.add(rows, members, issues)
-            tally.fetched += len(rows)
-            tally.issues += len(issues)
-            self._publish(run_id, "fetching", tally, started, len(lists))
-
-        async def drain(pull: ParallelPull, list_id: str | None) -> None:
-            async for page in pull.pages():
-                stage(page, list_id)
-            if list_id:
-                tally.lists_done += 1
-
-        per_list = max(2, self.chains // max(1, len(lists)))
-        jobs = []
-        for lst in lists:
-            since = None
-            if not full:
-                mark = conn.list_watermarks.get(lst.id)
-                since = None if mark is None else mark - OVERLAP_S
-            jobs.append(
-                drain(pull_list_members(self.client, lst.id, per_list, since=since), lst.id)
-            )
-        if not full and conn.profiles_watermark is not None:
-            since = conn.profiles_watermark - OVERLAP_S
-            jobs.append(drain(pull_updated_profiles(self.client, since, per_list), None))
-        await asyncio.gather(*jobs)
-        if counts_task is not None and not counts_task.done():
-            counts_task.cancel()  # only progress needed them; cached counts stay
-            await asyncio.gather(counts_task, return_exceptions=True)
+        fetcher = Fetcher(
+            self.client,
+            self.staging,
+            conn,
+            mappings,
+            tally,
+            lambda: self._publish(run_id, "fetching", tally, started, len(lists)),
+            self.chains,
+        )
+        counts = await fetcher.run(lists, full, list_sizes, cached)
 
         for m in mappings:
             if tally.fetched and m.path not in tally.seen_paths:
@@ -233,7 +196,7 @@ class SyncEngine:
         watermark = self.staging.max_updated()
         log.info("run %d: committing %d staged profiles", run_id, staged)
         self._publish(run_id, "committing", tally, started, len(lists), force=True)
-        synced = [SyncedList(lst.id, lst.name, lst.profile_count) for lst in lists]
+        synced = [SyncedList(lst.id, lst.name, counts.get(lst.id)) for lst in lists]
         result = commit_staged(
             self.db,
             run_id,
@@ -269,23 +232,11 @@ class SyncEngine:
         chosen = [by_id[i] for i in conn.lists if i in by_id]
         return chosen, [i for i in conn.lists if i not in by_id]
 
-    async def _counts(self, lists: list[KlaviyoList], tally: _Tally) -> None:
-        """Expected totals from list sizes (15 a minute: cached by the client)."""
-        total = 0
-        for i, lst in enumerate(lists):
-            try:
-                count = await self.client.list_profile_count(lst.id)
-            except KlaviyoError:
-                return
-            lists[i] = KlaviyoList(lst.id, lst.name, lst.created, lst.updated, count)
-            total += count
-        tally.expected = total
-
     def _publish(
         self,
         run_id: int,
         phase: str,
-        tally: _Tally,
+        tally: Tally,
         started: float,
         lists_total: int,
         force: bool = False,

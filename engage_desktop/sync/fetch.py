@@ -1,0 +1,177 @@
+"""The fetch phase: choose what to ask Klaviyo for, and stage every page as it arrives.
+
+Klaviyo limits each endpoint separately (750 requests a minute each), so a full sync of every
+list uses three of them at once: Get Profiles for the profiles themselves (each once, however
+many lists it is on), and the memberships split between Get List Profiles and the ids-only
+Get List Relationships, balanced by list size. A full sync of chosen lists, and incremental
+runs, read list members directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from engage_desktop.klaviyo.client import KlaviyoClient
+from engage_desktop.klaviyo.errors import KlaviyoError
+from engage_desktop.klaviyo.models import KlaviyoList, Profile
+from engage_desktop.klaviyo.windows import (
+    ParallelPull,
+    pull_list_member_ids,
+    pull_list_members,
+    pull_profiles,
+    pull_updated_profiles,
+)
+from engage_desktop.storage.connection import Connection
+from engage_desktop.storage.fields import FieldMapping
+from engage_desktop.storage.staging import StagedIssue, StagedProfile, StagingRepo
+from engage_desktop.sync.profiles import stage_profile
+
+OVERLAP_S = 600.0  # incremental windows start this far before the watermark
+
+
+@dataclass
+class Tally:
+    """What the fetch has done so far (read by progress snapshots)."""
+
+    fetched: int = 0
+    issues: int = 0
+    lists_done: int = 0
+    expected: int | None = None
+    joined: dict[str, float] = field(default_factory=dict)  # list id -> newest join seen
+    seen_paths: set[str] = field(default_factory=set)
+
+    def saw_join(self, list_id: str, when: float) -> None:
+        self.joined[list_id] = max(when, self.joined.get(list_id, when))
+
+
+@dataclass
+class Fetcher:
+    """Runs one fetch plan into the staging area."""
+
+    client: KlaviyoClient
+    staging: StagingRepo
+    conn: Connection
+    mappings: list[FieldMapping]
+    tally: Tally
+    on_page: Callable[[], None]
+    chains: int = 32
+
+    async def run(
+        self,
+        lists: list[KlaviyoList],
+        full: bool,
+        list_sizes: Callable[[], Awaitable[dict[str, int]]],
+        cached_sizes: dict[str, int],
+    ) -> dict[str, int]:
+        """Fetch into staging; returns the list sizes it learnt on the way."""
+        if full and self.conn.lists is None and lists:
+            sizes = asyncio.ensure_future(list_sizes())  # for the record and the cache only
+            try:
+                await self._whole_account(lists, cached_sizes)
+            finally:
+                if not sizes.done():
+                    sizes.cancel()
+                got = await asyncio.gather(sizes, return_exceptions=True)
+            return got[0] if isinstance(got[0], dict) else dict(cached_sizes)
+        counts = await list_sizes()
+        if self.conn.lists is not None and full and all(lst.id in counts for lst in lists):
+            self.tally.expected = sum(counts[lst.id] for lst in lists)
+        await self._list_members(lists, full, counts)
+        return counts
+
+    # ----- plans ------------------------------------------------------------------------------
+    async def _whole_account(self, lists: list[KlaviyoList], sizes: dict[str, int]) -> None:
+        """Profiles through Get Profiles; memberships through the two list endpoints, each
+        taking the next list (largest known first) as soon as it is free, so both finish
+        together without knowing list sizes in advance."""
+        queue = sorted(lists, key=lambda lst: sizes.get(lst.id, 0), reverse=True)
+
+        async def members_side() -> None:
+            while queue:
+                lst = queue.pop(0)
+                await self._drain(pull_list_members(self.client, lst.id, self.chains), lst.id)
+
+        async def ids_side() -> None:
+            while queue:
+                lst = queue.pop(0)
+                await self._drain_ids(lst, 2 * self.chains)
+
+        # Without a rate budget (the emulator with limits off) ids-only pages are cheapest.
+        sides = (
+            [members_side(), ids_side()] if self.client.budget.enabled else [ids_side(), ids_side()]
+        )
+        await asyncio.gather(self._drain(pull_profiles(self.client, self.chains), None), *sides)
+
+    async def _list_members(
+        self, lists: list[KlaviyoList], full: bool, counts: dict[str, int]
+    ) -> None:
+        chains = _share(lists, counts, self.chains)
+        jobs: list[Awaitable[None]] = []
+        for lst in lists:
+            mark = None if full else self.conn.list_watermarks.get(lst.id)
+            since = None if mark is None else mark - OVERLAP_S
+            pull = pull_list_members(self.client, lst.id, chains[lst.id], since=since)
+            jobs.append(self._drain(pull, lst.id))
+        if not full and self.conn.profiles_watermark is not None:
+            since = self.conn.profiles_watermark - OVERLAP_S
+            jobs.append(self._drain(pull_updated_profiles(self.client, since, self.chains), None))
+        await asyncio.gather(*jobs)
+
+    # ----- staging ----------------------------------------------------------------------------
+    async def _drain(self, pull: ParallelPull, list_id: str | None) -> None:
+        async for page in pull.pages():
+            self._stage(page, list_id)
+        if list_id:
+            self.tally.lists_done += 1
+
+    async def _drain_ids(self, lst: KlaviyoList, windows: int) -> None:
+        # No join times come with ids: the list's watermark is our clock at the start (the
+        # incremental overlap covers a clock that differs from Klaviyo's by minutes).
+        self.tally.saw_join(lst.id, time.time())
+        since = lst.created.timestamp() if lst.created else 0.0
+        async for ids in pull_list_member_ids(self.client, lst.id, since, windows):
+            self.staging.add((), [(lst.id, pid) for pid in ids])
+            self.on_page()
+        self.tally.lists_done += 1
+
+    def _stage(self, profiles: list[Profile], list_id: str | None) -> None:
+        t = self.tally
+        rows: list[StagedProfile] = []
+        issues: list[StagedIssue] = []
+        for p in profiles:
+            row, found = stage_profile(p, self.mappings, self.conn.default_region, t.seen_paths)
+            rows.append(row)
+            issues += found
+            if list_id and p.joined_group_at:
+                t.saw_join(list_id, p.joined_group_at.timestamp())
+        self.staging.add(rows, [(list_id, p.id) for p in profiles] if list_id else [], issues)
+        t.fetched += len(rows)
+        t.issues += len(issues)
+        self.on_page()
+
+
+def _share(lists: list[KlaviyoList], counts: dict[str, int], total: int) -> dict[str, int]:
+    """Split `total` concurrent chains between lists in proportion to their size (>= 2 each)."""
+    known = sum(counts.get(lst.id, 0) for lst in lists)
+    if not known:
+        return {lst.id: max(2, total // max(1, len(lists))) for lst in lists}
+    return {lst.id: max(2, round(total * counts.get(lst.id, 0) / known)) for lst in lists}
+
+
+async def list_counts(
+    client: KlaviyoClient, lists: list[KlaviyoList], cached: dict[str, int], max_wait_s: float
+) -> dict[str, int]:
+    """List sizes: cached ones as they are, the others asked for (15 a minute) within a budget."""
+    out = {lst.id: cached[lst.id] for lst in lists if lst.id in cached}
+    deadline = time.monotonic() + max_wait_s
+    for lst in lists:
+        if lst.id in out or time.monotonic() > deadline:
+            continue
+        try:
+            out[lst.id] = await client.list_profile_count(lst.id)
+        except KlaviyoError:
+            break
+    return out
