@@ -195,9 +195,14 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
     bar = _Bar()
 
     async def go() -> Any:
-        budget = RateBudget(enabled=os.environ.get(BUDGET_ENV, "").lower() != "off")
-        async with KlaviyoClient(key, base_url=conn.base_url, budget=budget) as client:
-            engine = SyncEngine(db, client, who="command line", on_progress=bar)
+        limited = os.environ.get(BUDGET_ENV, "").lower() != "off"
+        async with KlaviyoClient(
+            key, base_url=conn.base_url, budget=RateBudget(enabled=limited)
+        ) as client:
+            # Concurrency hides latency under the rate limit; a local server needs little.
+            engine = SyncEngine(
+                db, client, who="command line", on_progress=bar, chains=32 if limited else 6
+            )
             return await engine.run("manual", full=args.full)
 
     try:

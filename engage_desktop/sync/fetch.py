@@ -30,6 +30,7 @@ from engage_desktop.storage.staging import StagedIssue, StagedProfile, StagingRe
 from engage_desktop.sync.profiles import stage_profile
 
 OVERLAP_S = 600.0  # incremental windows start this far before the watermark
+FLUSH_ROWS = 5000
 
 
 @dataclass
@@ -58,6 +59,9 @@ class Fetcher:
     tally: Tally
     on_page: Callable[[], None]
     chains: int = 32
+    _rows: list[StagedProfile] = field(default_factory=list)
+    _members: list[tuple[str, str]] = field(default_factory=list)
+    _issues: list[StagedIssue] = field(default_factory=list)
 
     async def run(
         self,
@@ -67,6 +71,18 @@ class Fetcher:
         cached_sizes: dict[str, int],
     ) -> dict[str, int]:
         """Fetch into staging; returns the list sizes it learnt on the way."""
+        try:
+            return await self._run(lists, full, list_sizes, cached_sizes)
+        finally:
+            self.flush()
+
+    async def _run(
+        self,
+        lists: list[KlaviyoList],
+        full: bool,
+        list_sizes: Callable[[], Awaitable[dict[str, int]]],
+        cached_sizes: dict[str, int],
+    ) -> dict[str, int]:
         if full and self.conn.lists is None and lists:
             sizes = asyncio.ensure_future(list_sizes())  # for the record and the cache only
             try:
@@ -133,9 +149,28 @@ class Fetcher:
         self.tally.saw_join(lst.id, time.time())
         since = lst.created.timestamp() if lst.created else 0.0
         async for ids in pull_list_member_ids(self.client, lst.id, since, windows):
-            self.staging.add((), [(lst.id, pid) for pid in ids])
-            self.on_page()
+            self._buffer([], [(lst.id, pid) for pid in ids], [])
         self.tally.lists_done += 1
+
+    def _buffer(
+        self,
+        rows: list[StagedProfile],
+        members: list[tuple[str, str]],
+        issues: list[StagedIssue],
+    ) -> None:
+        """Collect pages and write them in batches: one transaction per page costs more than
+        the rows themselves."""
+        self._rows += rows
+        self._members += members
+        self._issues += issues
+        if len(self._rows) + len(self._members) >= FLUSH_ROWS:
+            self.flush()
+        self.on_page()
+
+    def flush(self) -> None:
+        if self._rows or self._members or self._issues:
+            self.staging.add(self._rows, self._members, self._issues)
+            self._rows, self._members, self._issues = [], [], []
 
     def _stage(self, profiles: list[Profile], list_id: str | None) -> None:
         t = self.tally
@@ -147,7 +182,7 @@ class Fetcher:
             issues += found
             if list_id and p.joined_group_at:
                 t.saw_join(list_id, p.joined_group_at.timestamp())
-        self.staging.add(rows, [(list_id, p.id) for p in profiles] if list_id else [], issues)
+        self._buffer(rows, [(list_id, p.id) for p in profiles] if list_id else [], issues)
         t.fetched += len(rows)
         t.issues += len(issues)
         self.on_page()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -255,3 +256,65 @@ async def test_same_number_written_twice_is_one_contact_with_both_ids(
     # nothing flips between the twins on the next run
     again = await world.sync(full=True)
     assert again.counts["updated"] == 0 and world.by_source(ids[1]).first_name == twin.first_name
+
+
+async def test_cancel_during_the_fetch_leaves_contacts_untouched(world: World) -> None:
+    world.connect()
+    await world.sync()
+    before = [(c.id, c.first_name, c.sms_status) for c in world.contacts()]
+    pid = world.contacts()[0].sources["KLAVIYO"][0]
+    await world.patch(pid, {"first_name": "Should not land"})
+    world.emulator.settings.latency_ms = 50
+    world.progress.clear()
+    engine_task = asyncio.create_task(world.sync(full=True))
+    while not any(p.phase == "fetching" for p in world.progress[-3:]):
+        await asyncio.sleep(0.01)
+    engine_task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await engine_task
+    assert [(c.id, c.first_name, c.sms_status) for c in world.contacts()] == before
+    last = RunRepo(world.db).last()
+    assert last is not None and last.status == "cancelled"
+    world.emulator.settings.latency_ms = 0
+    assert (await world.sync()).status == "succeeded"  # the lock was given back
+
+
+async def test_profile_deleted_mid_run_and_messy_values(world: World) -> None:
+    lst = next(iter(world.emulator.store.lists.values()))
+    blob = {"notes": "x" * 200_000, "nested": {"deep": {"list": [1, "two", None]}}}
+    long_name = "Ω" * 10_000
+    r = await world.admin.post(
+        "/_emulator/profiles",
+        json={
+            "attributes": {
+                "first_name": long_name,
+                "last_name": "Nguyễn 😀",
+                "phone_number": "+447400123456",
+                "properties": blob,
+            }
+        },
+    )
+    odd = r.json()["id"]
+    await world.admin.post(f"/_emulator/lists/{lst.id}/members", json={"profile_ids": [odd]})
+    world.connect(
+        lists=(lst.id,), mappings=[FieldMapping("Notes", FieldType.TEXT, "properties.notes")]
+    )
+    doomed: list[str] = []
+
+    def delete_one(progress: object) -> None:
+        if not doomed:
+            members = world.emulator.store.by_joined(lst)
+            _, i = next(iter(members.iterate(None, reverse=False)))  # not the one added
+            doomed.append(world.emulator.store.profile_id(i))
+            world.emulator.store.delete(i)
+
+    world.progress = []
+    from engage_desktop.sync.engine import SyncEngine
+
+    engine = SyncEngine(world.db, world.client, on_progress=delete_one)
+    result = await engine.run("manual", True)
+    assert result.status == "succeeded"
+    contact = world.by_source(odd)
+    assert contact.first_name == long_name and contact.last_name == "Nguyễn 😀"
+    assert len(contact.fields["Notes"]) == 200_000 and contact.phone == "+447400123456"
+    assert doomed and all(doomed[0] not in c.sources["KLAVIYO"] for c in world.contacts())
