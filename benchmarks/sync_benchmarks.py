@@ -94,11 +94,11 @@ def full(args: argparse.Namespace) -> None:
         emu.stop()
 
 
-def pipeline(args: argparse.Namespace) -> None:
+def pipeline(args: argparse.Namespace, label: str = "(b) pipeline") -> None:
     emu = EmulatorProcess("--profiles", str(args.profiles), "--rate-limits", "off")
     try:
         with tempfile.TemporaryDirectory() as d:
-            print(f"(b) pipeline, {args.profiles} profiles, lists={args.lists}, no limits")
+            print(f"{label}, {args.profiles} profiles, lists={args.lists}, no limits")
             os.environ["ENGAGE_DESKTOP_RATE_BUDGET"] = "off"
             run_sync(emu, Path(d), args.lists)
     finally:
@@ -107,7 +107,7 @@ def pipeline(args: argparse.Namespace) -> None:
 
 def million(args: argparse.Namespace) -> None:
     args.profiles = 1_000_000
-    pipeline(args)
+    pipeline(args, "(c) one million")
 
 
 def incremental(args: argparse.Namespace) -> None:

@@ -188,12 +188,11 @@ class _Commit:
                     current[cid] = (*current[cid][:7], SmsStatus.OPTED_OUT.value, now)
                     c["opted_out"] += 1
                 continue
-            fields_new = json.loads(fields_json)
             if cid is None:
                 cid = self.next_id
                 self.next_id += 1
                 status = resolve(None, None, consent, utc(consent_at), self.mode)
-                row = (phone, raw, email, first, last, _dump(fields_new), status.value)
+                row = (phone, raw, email, first, last, fields_json, status.value)
                 inserts.append((cid, *row, now, _reason(consent), now, now))
                 current[cid] = (cid, *row, now)
                 if phone:
@@ -204,17 +203,14 @@ class _Commit:
                 old = current[cid]
                 local = SmsStatus(old[7])
                 status = resolve(local, utc(old[8]), consent, utc(consent_at), self.mode)
-                old_fields = json.loads(old[6])
-                row = (
-                    phone,
-                    raw,
-                    email,
-                    first,
-                    last,
-                    _dump({**old_fields, **fields_new}),
-                    status.value,
-                )
-                if row == (*old[1:6], _dump(old_fields), old[7]):
+                merged = old[6]
+                if fields_json != "{}":  # staged fields arrive as sorted JSON; merge only then
+                    old_fields = json.loads(old[6])
+                    new_fields = {**old_fields, **json.loads(fields_json)}
+                    if new_fields != old_fields:
+                        merged = _dump(new_fields)
+                row = (phone, raw, email, first, last, merged, status.value)
+                if row == old[1:8]:
                     c["unchanged"] += 1
                 else:
                     changed_at = old[8] if status is local else now
@@ -293,19 +289,29 @@ def _lists_and_removals(
     synced = [lst.external_id for lst in lists]
     marks = ",".join("?" * len(synced))
     reconcile = full and allow_removals
-    if reconcile and synced:
-        sql(
-            f"DELETE FROM list_members WHERE list_id IN (SELECT id FROM contact_lists"
-            f" WHERE source = ? AND external_id IN ({marks}))",
-            (SOURCE, *synced),
-        )
+    # The memberships this run saw, then only the difference is written: most runs change few.
     sql(
-        "INSERT OR IGNORE INTO list_members (list_id, contact_id)"
+        "CREATE TEMP TABLE IF NOT EXISTS seen_members (list_id INTEGER, contact_id INTEGER,"
+        " PRIMARY KEY (list_id, contact_id)) WITHOUT ROWID"
+    )
+    sql("DELETE FROM seen_members")
+    sql(
+        "INSERT OR IGNORE INTO seen_members (list_id, contact_id)"
         " SELECT l.id, cs.contact_id FROM staged_members m"
         " JOIN contact_lists l ON l.source = ? AND l.external_id = m.list_external_id"
         " JOIN contact_sources cs ON cs.source = ? AND cs.external_id = m.profile_id",
         (SOURCE, SOURCE),
     )
+    if reconcile and synced:
+        sql(
+            f"DELETE FROM list_members WHERE list_id IN (SELECT id FROM contact_lists"
+            f" WHERE source = ? AND external_id IN ({marks})) AND NOT EXISTS"
+            f" (SELECT 1 FROM seen_members s WHERE s.list_id = list_members.list_id"
+            f" AND s.contact_id = list_members.contact_id)",
+            (SOURCE, *synced),
+        )
+    sql("INSERT OR IGNORE INTO list_members (list_id, contact_id) SELECT * FROM seen_members")
+    sql("DELETE FROM seen_members")
     if not reconcile:
         return 0
     # Lists no longer selected stop being synced lists: their Klaviyo copies go.
