@@ -1,0 +1,119 @@
+"""The headless commands end to end: connect, sync, status, contacts, optout."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from engage_desktop.cli import main
+from engage_desktop.emulator import DEMO_API_KEY
+from engage_desktop.emulator.server import EmulatorThread
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KLAVIYO_API_KEY", DEMO_API_KEY)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path
+
+
+def run(folder: Path, *args: str) -> int:
+    return main(["--data-dir", str(folder), *args])
+
+
+def last_json(capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_connect_sync_status_contacts_optout(
+    env: Path, live: EmulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lists = httpx.get(
+        f"{live.url}/api/lists",
+        headers={"Authorization": f"Klaviyo-API-Key {DEMO_API_KEY}", "revision": "2026-07-15"},
+    ).json()
+    first = lists["data"][0]
+    assert (
+        run(
+            env,
+            "connect",
+            "klaviyo",
+            "--base-url",
+            live.url,
+            "--consent",
+            "explicit",
+            "--lists",
+            first["id"],
+            "--map",
+            "Shoe size=properties.Shoe Size:number",
+        )
+        == 0
+    )
+    assert "Connected to Klaviyo account" in capsys.readouterr().out
+    assert run(env, "sync", "--json") == 0
+    result = last_json(capsys)
+    assert result["status"] == "succeeded" and result["trigger"] == "manual"
+    assert result["created"] > 0 and result["requests"] > 0
+    assert run(env, "status", "--json") == 0
+    status = last_json(capsys)
+    assert status["connected"] and status["last_run"]["status"] == "succeeded"
+    assert status["contacts"]["total"] == result["created"]
+    assert status["account"]["consent_mode"] == "explicit" and status["next_run"]
+    assert run(env, "contacts", "--list", first["attributes"]["name"], "--json") == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == result["created"] and all("KLAVIYO" in r["sources"] for r in rows)
+    target = next(r for r in rows if r["phone"] and r["sms_status"] == "subscribed")
+
+    started = time.monotonic()
+    assert run(env, "optout", target["phone"]) == 0
+    out = capsys.readouterr().out
+    assert "opted out" in out and "Sent to Klaviyo: 1" in out
+    assert time.monotonic() - started < 5  # opt-out to job posted
+    assert run(env, "status", "--json") == 0
+    assert last_json(capsys)["pending_opt_outs"] == 0
+    time.sleep(0.2)
+    profile = httpx.get(
+        f"{live.url}/api/profiles",
+        params={
+            "filter": f'equals(phone_number,"{target["phone"]}")',
+            "additional-fields[profile]": "subscriptions",
+        },
+        headers={"Authorization": f"Klaviyo-API-Key {DEMO_API_KEY}", "revision": "2026-07-15"},
+    ).json()["data"]
+    assert (
+        profile[0]["attributes"]["subscriptions"]["sms"]["marketing"]["consent"] == "UNSUBSCRIBED"
+    )
+
+
+def test_configuration_errors_exit_2(
+    env: Path,
+    live: EmulatorThread,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert run(env, "sync") == 2
+    assert "not connected" in capsys.readouterr().err
+    base = ["connect", "klaviyo", "--base-url", live.url, "--consent", "inferred"]
+    assert run(env, *base, "--lists", "nope1,nope2") == 2
+    assert "unknown list id" in capsys.readouterr().err
+    assert run(env, *base, "--lists", "all", "--map", "Broken") == 2
+    monkeypatch.setenv("KLAVIYO_API_KEY", "pk_not_a_key_the_emulator_knows_00")
+    assert run(env, *base, "--lists", "all") == 2
+    err = capsys.readouterr().err
+    assert "did not accept this API key" in err and "pk_not_a_key" not in err
+    assert run(env, "optout", "12") == 2
+
+
+def test_optout_of_an_unknown_number_is_remembered_and_queued(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(env, "optout", "(415) 555-0142") == 0
+    out = capsys.readouterr().out
+    assert "kept as an opted-out number" in out and "Not pushed to Klaviyo yet" in out
+    assert run(env, "status", "--json") == 0
+    status = last_json(capsys)
+    assert status["pending_opt_outs"] == 1 and status["contacts"]["opted_out"] == 1
