@@ -5,6 +5,7 @@
     python benchmarks/sync_benchmarks.py million    # (c) 1M profiles: peak RSS of the sync
     python benchmarks/sync_benchmarks.py incremental  # (d) 1M profiles, 1 % changed
     python benchmarks/sync_benchmarks.py commit     # (e) the commit alone, 100k contacts
+    python benchmarks/sync_benchmarks.py optout     # opt-out to Klaviyo job posted
 
 Each prints its figures. The sync runs as a child process so that its peak RSS is its own.
 """
@@ -137,6 +138,54 @@ def incremental(args: argparse.Namespace) -> None:
         emu.stop()
 
 
+def optout(args: argparse.Namespace) -> None:
+    emu = EmulatorProcess("--profiles", "5000", "--latency-ms", "300")
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            folder = Path(d)
+            cli(
+                folder,
+                "connect",
+                "klaviyo",
+                "--base-url",
+                emu.url,
+                "--consent",
+                "inferred",
+                "--lists",
+                "all",
+            )
+            cli(folder, "sync", "--json")
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "engage_desktop",
+                    "--data-dir",
+                    str(folder),
+                    "contacts",
+                    "--json",
+                ],
+                env={**os.environ, "XDG_STATE_HOME": str(folder / "st")},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            phone = next(
+                json.loads(line)["phone"]
+                for line in out.splitlines()
+                if json.loads(line)["phone"] and json.loads(line)["sms_status"] == "subscribed"
+            )
+            _, wall = cli(folder, "optout", phone)
+            jobs = httpx.get(f"{emu.url}/_emulator/counters").json()["requests"]
+            print(
+                f"opt-out to unsubscribe job accepted (202), 300 ms latency: {wall:.2f}s "
+                f"(command start to exit, process start-up included); "
+                f"jobs: {jobs.get('bulk_unsubscribe_profiles')}"
+            )
+    finally:
+        emu.stop()
+
+
 def commit(args: argparse.Namespace) -> None:
     n = args.profiles
     rnd = random.Random(1)
@@ -178,7 +227,9 @@ def commit(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("which", choices=["full", "pipeline", "million", "incremental", "commit"])
+    ap.add_argument(
+        "which", choices=["full", "pipeline", "million", "incremental", "commit", "optout"]
+    )
     ap.add_argument("--profiles", type=int, default=100_000)
     ap.add_argument("--lists", default="all")
     args = ap.parse_args()
@@ -188,6 +239,7 @@ def main() -> None:
         "million": million,
         "incremental": incremental,
         "commit": commit,
+        "optout": optout,
     }[args.which](args)
 
 

@@ -68,11 +68,9 @@ def test_connect_sync_status_contacts_optout(
     assert len(rows) == result["created"] and all("KLAVIYO" in r["sources"] for r in rows)
     target = next(r for r in rows if r["phone"] and r["sms_status"] == "subscribed")
 
-    started = time.monotonic()
     assert run(env, "optout", target["phone"]) == 0
     out = capsys.readouterr().out
     assert "opted out" in out and "Sent to Klaviyo: 1" in out
-    assert time.monotonic() - started < 5  # opt-out to job posted
     assert run(env, "status", "--json") == 0
     assert last_json(capsys)["pending_opt_outs"] == 0
     time.sleep(0.2)
