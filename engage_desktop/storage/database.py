@@ -32,7 +32,6 @@ def open_database(path: Path | str) -> peewee.SqliteDatabase:
             "synchronous": "normal",
             "foreign_keys": 1,
             "busy_timeout": 15000,
-            "temp_store": "memory",
             "cache_size": -32000,
         },
         lock_type="IMMEDIATE",
