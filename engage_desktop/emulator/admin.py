@@ -11,7 +11,7 @@
 | POST | /_emulator/keys | `{"key": "pk_…", "scopes": [...]}` | accept another key (key optional) |
 | POST | /_emulator/faults | `{"path", "kind", "count", "delay_s"}` | next N requests on path misbehave |
 | POST | /_emulator/settings | `{"latency_ms", "rate_limits", "job_delay_s"}` | change behaviour live |
-| POST | /_emulator/touch | `{"count": N, "seed": 1}` | change N random profiles (a property; `updated` bumps) |
+| POST | /_emulator/touch | `{"count": N, "seed": 1}` | change N random profiles (first name, a property; bumps `updated`) |
 | POST | /_emulator/reset | | back to the generated data, counters and faults cleared |
 | GET | /_emulator/counters | | requests by operation and status, 429s sent |
 """
@@ -126,7 +126,9 @@ class Admin:
             ]
             for i in live:
                 attrs = store.attributes(i)
-                (attrs.setdefault("properties", {}) or {})["touched"] = rnd.randint(1, 10**6)
+                mark = rnd.randint(1, 10**6)
+                attrs["first_name"] = f"{attrs.get('first_name') or ''} #{mark}".strip()
+                (attrs.setdefault("properties", {}) or {})["touched"] = mark
                 store.save(i, attrs)
             return json_response(200, {"changed": len(live)})
         if path == "/reset" and req.method == "POST":
