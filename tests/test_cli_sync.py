@@ -115,3 +115,42 @@ def test_optout_of_an_unknown_number_is_remembered_and_queued(
     assert run(env, "status", "--json") == 0
     status = last_json(capsys)
     assert status["pending_opt_outs"] == 1 and status["contacts"]["opted_out"] == 1
+
+
+def test_key_kept_in_the_keyring_serves_later_commands(
+    env: Path,
+    live: EmulatorThread,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import keyring
+
+    from tests.keyring_memory import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    try:
+        assert (
+            run(
+                env,
+                "connect",
+                "klaviyo",
+                "--base-url",
+                live.url,
+                "--consent",
+                "inferred",
+                "--lists",
+                "all",
+            )
+            == 0
+        )
+        assert "No usable keyring" not in capsys.readouterr().err
+        assert list(memory.store.values()) == [DEMO_API_KEY]
+        monkeypatch.delenv("KLAVIYO_API_KEY")
+        assert run(env, "sync", "--json") == 0
+        assert last_json(capsys)["status"] == "succeeded"
+        for stored in env.glob("engage.sqlite3*"):
+            assert DEMO_API_KEY.encode() not in stored.read_bytes()
+    finally:
+        keyring.set_keyring(previous)
