@@ -112,6 +112,10 @@ class RunRepo:
             for r in rows
         ]
 
+    def issue_count(self, run_id: int) -> int:
+        row = self.db.execute_sql("SELECT count(*) FROM sync_issues WHERE run_id = ?", (run_id,))
+        return int(row.fetchone()[0])
+
     def issues(
         self, run_id: int
     ) -> list[tuple[str | None, int | None, str | None, str | None, str]]:

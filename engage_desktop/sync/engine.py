@@ -221,7 +221,7 @@ class SyncEngine:
             "invalid": result.invalid,
             "opted_out": result.opted_out,
         }
-        issues = len(self.runs.issues(run_id))
+        issues = self.runs.issue_count(run_id)
         return counts, suspicious, issues
 
     async def _plan(self, conn: Connection) -> tuple[list[KlaviyoList], list[str]]:
