@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
+import orjson
+
 JSONAPI = "application/vnd.api+json"
 
 
@@ -101,7 +103,7 @@ def not_found(detail: str = "Not found.") -> ApiError:
 
 
 def json_response(status: int, doc: Any, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    body = orjson.dumps(doc)
     return Response(status, body, {"content-type": JSONAPI, **(headers or {})})
 
 

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+import orjson
 
 from engage_desktop import __version__
 from engage_desktop.core.secrets import ApiKey
@@ -154,7 +155,7 @@ class KlaviyoClient:
                     if not resp.content:
                         return None
                     try:
-                        return resp.json()
+                        return orjson.loads(resp.content)
                     except ValueError:
                         last_problem = "malformed JSON"
                         wait = backoff(attempt, self._retry_base_s)
