@@ -13,6 +13,7 @@ from typing import Any
 
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.core.mapping import MappingError, parse_mapping, validate_mappings
+from engage_desktop.core.runs import RUN_COUNTS
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.klaviyo.errors import AuthenticationError, KlaviyoError
@@ -224,18 +225,7 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
     else:
         print(
             f"Sync {result.status} in {result.duration_s:.1f}s: "
-            + ", ".join(
-                f"{k} {summary[k]}"
-                for k in (
-                    "created",
-                    "updated",
-                    "unchanged",
-                    "removed",
-                    "invalid",
-                    "opted_out",
-                    "issues",
-                )
-            )
+            + ", ".join(f"{k} {summary[k]}" for k in (*RUN_COUNTS[:6], "issues"))
         )
     if result.suspicious:
         print(f"warning: {result.suspicious}", file=sys.stderr)

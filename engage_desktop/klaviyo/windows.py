@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from engage_desktop.klaviyo import models
 from engage_desktop.klaviyo.client import PAGE_SIZE, KlaviyoClient, profile_params
@@ -186,20 +187,28 @@ class ParallelPull:
         await self._queue.put(_END)
 
     async def pages(self) -> AsyncIterator[list[Profile]]:
-        supervisor = asyncio.create_task(self._supervise())
-        try:
-            while True:
-                item = await self._queue.get()
-                if item is _END:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                assert isinstance(item, list)
-                yield item
-        finally:
-            if not supervisor.done():
-                supervisor.cancel()
-                await asyncio.gather(supervisor, return_exceptions=True)
+        async for page in _consume(self._queue, self._supervise()):
+            yield page
+
+
+async def _consume(
+    queue: asyncio.Queue[object], producer: Coroutine[Any, Any, None]
+) -> AsyncIterator[Any]:
+    """Yield what `producer` (run as a task) puts on `queue` until `_END`; re-raise its error;
+    stop it if the consumer leaves early."""
+    task = asyncio.create_task(producer)
+    try:
+        while True:
+            item = await queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 def pull_profiles(
@@ -277,17 +286,5 @@ async def pull_list_member_ids(
             return
         await queue.put(_END)
 
-    runner = asyncio.create_task(run_all())
-    try:
-        while True:
-            item = await queue.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, list)
-            yield item
-    finally:
-        if not runner.done():
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
+    async for ids in _consume(queue, run_all()):
+        yield ids

@@ -7,17 +7,7 @@ from typing import Any
 
 import peewee
 
-COUNTS = (
-    "created",
-    "updated",
-    "unchanged",
-    "removed",
-    "invalid",
-    "opted_out",
-    "fetched",
-    "requests",
-    "throttled",
-)
+from engage_desktop.core.runs import RUN_COUNTS as COUNTS
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engage_desktop.core.runs import RUN_COUNTS
+
 
 @dataclass(frozen=True)
 class SyncProgress:
@@ -44,20 +46,7 @@ class SyncResult:
             "status": self.status,
             "trigger": self.trigger,
             "full": self.full,
-            **{
-                k: self.counts.get(k, 0)
-                for k in (
-                    "created",
-                    "updated",
-                    "unchanged",
-                    "removed",
-                    "invalid",
-                    "opted_out",
-                    "fetched",
-                    "requests",
-                    "throttled",
-                )
-            },
+            **{k: self.counts.get(k, 0) for k in RUN_COUNTS},
             "issues": self.issues,
             "duration_s": round(self.duration_s, 2),
             "suspicious": self.suspicious,

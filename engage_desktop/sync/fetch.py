@@ -71,31 +71,25 @@ class Fetcher:
         cached_sizes: dict[str, int],
     ) -> dict[str, int]:
         """Fetch into staging; returns the list sizes it learnt on the way."""
+        whole_account = full and self.conn.lists is None and bool(lists)
+        # The whole-account plan needs no sizes: they are only kept for the record.
+        sizes = asyncio.ensure_future(list_sizes()) if whole_account else None
         try:
-            return await self._run(lists, full, list_sizes, cached_sizes)
+            if sizes is not None:
+                await self._whole_account(lists, cached_sizes)
+                counts = dict(cached_sizes)
+            else:
+                counts = await list_sizes()
+                if full and all(lst.id in counts for lst in lists):
+                    self.tally.expected = sum(counts[lst.id] for lst in lists)
+                await self._list_members(lists, full, counts)
         finally:
             self.flush()
-
-    async def _run(
-        self,
-        lists: list[KlaviyoList],
-        full: bool,
-        list_sizes: Callable[[], Awaitable[dict[str, int]]],
-        cached_sizes: dict[str, int],
-    ) -> dict[str, int]:
-        if full and self.conn.lists is None and lists:
-            sizes = asyncio.ensure_future(list_sizes())  # for the record and the cache only
-            try:
-                await self._whole_account(lists, cached_sizes)
-            finally:
+            if sizes is not None:
                 if not sizes.done():
                     sizes.cancel()
-                got = await asyncio.gather(sizes, return_exceptions=True)
-            return got[0] if isinstance(got[0], dict) else dict(cached_sizes)
-        counts = await list_sizes()
-        if self.conn.lists is not None and full and all(lst.id in counts for lst in lists):
-            self.tally.expected = sum(counts[lst.id] for lst in lists)
-        await self._list_members(lists, full, counts)
+                (got,) = await asyncio.gather(sizes, return_exceptions=True)
+                counts = got if isinstance(got, dict) else dict(cached_sizes)
         return counts
 
     # ----- plans ------------------------------------------------------------------------------
