@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import Any
 
-from engage_desktop.core.fields import FieldType
+from engage_desktop.core.fields import FieldType, coerce
 
 STANDARD_ATTRIBUTES = (
     "email",
@@ -78,3 +80,78 @@ def validate_mappings(specs: list[MappingSpec]) -> list[str]:
             errors.append(f"'{spec.name}' is mapped twice.")
         seen.add(spec.name)
     return errors
+
+
+@dataclass(frozen=True)
+class MappingWarning:
+    """A problem worth showing next to a mapping row; never blocks saving."""
+
+    row: int
+    kind: str  # "type" | "no_exact_match" | "not_seen"
+    message: str
+
+
+def mapping_warnings(
+    specs: list[MappingSpec], sample: list[dict[str, Any]], known_paths: list[str]
+) -> list[MappingWarning]:
+    """Warnings from sampled profiles' attributes: values that do not fit the platform type,
+    a Klaviyo name with no exact match (with a near match to suggest), one not in the sample."""
+    out: list[MappingWarning] = []
+    for row, spec in enumerate(specs):
+        values = [v for v in (value_at(a, spec.path) for a in sample) if v is not None]
+        if spec.path not in known_paths:
+            near = difflib.get_close_matches(spec.path, known_paths, n=1, cutoff=0.75)
+            if not near:
+                near = [p for p in known_paths if p.lower() == spec.path.lower()]
+            hint = f' Did you mean "{near[0]}"?' if near else ""
+            out.append(
+                MappingWarning(
+                    row, "no_exact_match", f'No Klaviyo field is named exactly "{spec.path}".{hint}'
+                )
+            )
+        elif not values:
+            out.append(
+                MappingWarning(row, "not_seen", f'"{spec.path}" is not set on any sampled profile.')
+            )
+        bad = [v for v in values if not coerce(v, spec.type).ok]
+        if bad:
+            out.append(
+                MappingWarning(
+                    row,
+                    "type",
+                    f'{len(bad)} of {len(values)} sampled values of "{spec.path}" are not '
+                    f"{spec.type.value} (e.g. {str(bad[0])[:40]!r}); those contacts keep their "
+                    f"old value.",
+                )
+            )
+    return out
+
+
+def value_at(attributes: dict[str, Any], path: str) -> Any:
+    """A standard attribute or `properties.X.Y` of a profile's attributes; None when absent."""
+    node: Any = attributes
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def discovered_paths(sample: list[dict[str, Any]]) -> dict[str, int]:
+    """Custom property paths seen in sampled profiles, with how many profiles had each
+    (nested objects give dotted paths: `properties.preferences.store.city`)."""
+    seen: dict[str, int] = {}
+
+    def walk(prefix: str, node: Any, found: set[str]) -> None:
+        if isinstance(node, dict) and node:
+            for key, value in node.items():
+                walk(f"{prefix}.{key}", value, found)
+        else:
+            found.add(prefix)
+
+    for attrs in sample:
+        found: set[str] = set()
+        walk("properties", attrs.get("properties") or {}, found)
+        for path in found - {"properties"}:
+            seen[path] = seen.get(path, 0) + 1
+    return dict(sorted(seen.items()))
