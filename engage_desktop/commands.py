@@ -301,18 +301,20 @@ def _status(args: argparse.Namespace, db: Database) -> int:
 
 
 def _contacts(args: argparse.Namespace, db: Database) -> int:
-    rows = ContactRepo(db).search(args.list_name, args.source)
-    for c in rows:
-        if args.json:
-            print(json.dumps(c.as_json(), ensure_ascii=False))
-        else:
-            name = " ".join(x for x in (c.first_name, c.last_name) if x) or "(no name)"
-            print(
-                f"{name[:40]:40}  {c.phone or '-':16}  {(c.email or '-')[:32]:32}  "
-                f"{c.sms_status.value:16}  {','.join(c.sources)}"
-            )
+    shown = 0
+    for batch in ContactRepo(db).batches(args.list_name, args.source):
+        for c in batch:
+            if args.json:
+                print(json.dumps(c.as_json(), ensure_ascii=False))
+            else:
+                name = " ".join(x for x in (c.first_name, c.last_name) if x) or "(no name)"
+                print(
+                    f"{name[:40]:40}  {c.phone or '-':16}  {(c.email or '-')[:32]:32}  "
+                    f"{c.sms_status.value:16}  {','.join(c.sources)}"
+                )
+        shown += len(batch)
     if not args.json:
-        print(f"{len(rows)} contacts", file=sys.stderr)
+        print(f"{shown} contacts", file=sys.stderr)
     return EXIT_OK
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -58,7 +59,20 @@ class ContactRepo:
     def search(
         self, list_name: str | None = None, source: str | None = None, limit: int | None = None
     ) -> list[Contact]:
-        where, args = ["1"], []
+        """Contacts in the order they were added (at most `limit`)."""
+        out: list[Contact] = []
+        for batch in self.batches(list_name, source):
+            out += batch
+            if limit is not None and len(out) >= limit:
+                return out[:limit]
+        return out
+
+    def batches(
+        self, list_name: str | None = None, source: str | None = None, size: int = 2000
+    ) -> Iterator[list[Contact]]:
+        """All matching contacts, a batch at a time (keyset on id: flat memory at any size)."""
+        where: list[str] = ["c.id > ?"]
+        args: list[Any] = [0]
         if list_name is not None:
             where.append(
                 "c.id IN (SELECT m.contact_id FROM list_members m JOIN contact_lists l"
@@ -72,28 +86,32 @@ class ContactRepo:
             "SELECT c.id, c.phone, c.phone_raw, c.email, c.first_name, c.last_name, c.fields,"
             " c.sms_status, c.sms_changed_at, c.sms_reason FROM contacts c WHERE "
             + " AND ".join(where)
-            + " ORDER BY c.last_name, c.first_name, c.id"
-            + (f" LIMIT {int(limit)}" if limit else "")
+            + f" ORDER BY c.id LIMIT {int(size)}"
         )
-        rows = self.db.execute_sql(sql, args).fetchall()
+        while True:
+            rows = self.db.execute_sql(sql, args).fetchall()
+            if not rows:
+                return
+            yield self._with_links(rows)
+            args[0] = rows[-1][0]
+
+    def _with_links(self, rows: list[tuple[Any, ...]]) -> list[Contact]:
         ids = [r[0] for r in rows]
         sources: dict[int, dict[str, list[str]]] = {}
         lists: dict[int, list[str]] = {}
-        for chunk in range(0, len(ids), 900):
-            part = ids[chunk : chunk + 900]
-            marks = ",".join("?" * len(part))
-            for cid, src, ext in self.db.execute_sql(
-                f"SELECT contact_id, source, external_id FROM contact_sources"
-                f" WHERE contact_id IN ({marks})",
-                part,
-            ):
-                sources.setdefault(cid, {}).setdefault(src, []).append(ext)
-            for cid, name in self.db.execute_sql(
-                f"SELECT m.contact_id, l.name FROM list_members m JOIN contact_lists l"
-                f" ON l.id = m.list_id WHERE m.contact_id IN ({marks}) ORDER BY l.name",
-                part,
-            ):
-                lists.setdefault(cid, []).append(name)
+        marks = ",".join("?" * len(ids))
+        for cid, src, ext in self.db.execute_sql(
+            f"SELECT contact_id, source, external_id FROM contact_sources"
+            f" WHERE contact_id IN ({marks})",
+            ids,
+        ):
+            sources.setdefault(cid, {}).setdefault(src, []).append(ext)
+        for cid, name in self.db.execute_sql(
+            f"SELECT m.contact_id, l.name FROM list_members m JOIN contact_lists l"
+            f" ON l.id = m.list_id WHERE m.contact_id IN ({marks}) ORDER BY l.name",
+            ids,
+        ):
+            lists.setdefault(cid, []).append(name)
         return [
             Contact(
                 r[0],

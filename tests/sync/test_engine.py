@@ -318,3 +318,16 @@ async def test_profile_deleted_mid_run_and_messy_values(world: World) -> None:
     assert contact.first_name == long_name and contact.last_name == "Nguyễn 😀"
     assert len(contact.fields["Notes"]) == 200_000 and contact.phone == "+447400123456"
     assert doomed and all(doomed[0] not in c.sources["KLAVIYO"] for c in world.contacts())
+
+
+async def test_contacts_are_read_in_batches_each_once(world: World) -> None:
+    world.connect()
+    await world.sync()
+    repo = ContactRepo(world.db)
+    batches = list(repo.batches(size=7))
+    ids = [c.id for batch in batches for c in batch]
+    assert len(ids) == len(set(ids)) == len(repo.search()) and max(map(len, batches)) == 7
+    lst = next(iter(world.emulator.store.lists.values()))
+    members = [c for batch in repo.batches(lst.name, "klaviyo", size=5) for c in batch]
+    assert members and all(f"Klaviyo: {lst.name}" in c.lists for c in members)
+    assert len(repo.search(limit=3)) == 3
