@@ -66,10 +66,17 @@ class ConnectionRepo:
         )
 
     def save(self, conn: Connection) -> Connection:
-        """Create or replace the connection; a different list selection forces a full sync."""
+        """Create or replace the connection; different lists, account, consent mode or region
+        force the next sync to be full."""
         with self.db.atomic():
             old = self.get()
-            if old is not None and (old.lists != conn.lists or old.account_id != conn.account_id):
+            changed = old is not None and (
+                old.lists != conn.lists
+                or old.account_id != conn.account_id
+                or old.consent_mode != conn.consent_mode  # every status must be re-derived
+                or old.default_region != conn.default_region  # and every phone re-read
+            )
+            if changed:
                 conn = replace(conn, needs_full=True)
             self.db.execute_sql("DELETE FROM connection")
             self.db.execute_sql(

@@ -48,6 +48,14 @@ def test_connection_never_stores_the_key_and_list_change_forces_full(tmp_path: P
     )
     got = repo.get()
     assert got is not None and got.needs_full
+    repo.record_sync(None, {}, 10, 2.0)
+    got = repo.get()
+    assert got is not None and not got.needs_full
+    repo.save(
+        Connection("ACC", "Shop", "http://x", ConsentMode.EXPLICIT, ("a", "b"), needs_full=False)
+    )
+    got = repo.get()
+    assert got is not None and got.needs_full  # a new consent mode re-derives every status
     dump = "\n".join(sqlite3.connect(tmp_path / "engage.sqlite3").iterdump())
     assert "pk_" not in dump
 

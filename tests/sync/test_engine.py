@@ -331,3 +331,18 @@ async def test_contacts_are_read_in_batches_each_once(world: World) -> None:
     members = [c for batch in repo.batches(lst.name, "klaviyo", size=5) for c in batch]
     assert members and all(f"Klaviyo: {lst.name}" in c.lists for c in members)
     assert len(repo.search(limit=3)) == 3
+
+
+async def test_switching_to_explicit_consent_rederives_every_status(world: World) -> None:
+    world.connect(ConsentMode.INFERRED)
+    await world.sync()
+    before = {c.id: c.sms_status for c in world.contacts()}
+    assert SmsStatus.NEVER_SUBSCRIBED not in before.values()
+    world.connect(ConsentMode.EXPLICIT)
+    result = await world.sync()
+    assert result.full
+    after = {c.id: c.sms_status for c in world.contacts()}
+    assert SmsStatus.NEVER_SUBSCRIBED in after.values()
+    assert all(
+        after[cid] is SmsStatus.OPTED_OUT for cid, s in before.items() if s is SmsStatus.OPTED_OUT
+    )
