@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -56,6 +57,19 @@ class Runs:
         return SyncResult(len(self.started), "succeeded", trigger, False)
 
 
+def scheduler(
+    t: FakeTime, runs: Runs, startup_delay_s: float, interval: Callable[[], float]
+) -> SyncScheduler:
+    return SyncScheduler(
+        runs.run,
+        lambda: runs.last,
+        interval,
+        clock=t.clock,
+        sleep=t.sleep,
+        startup_delay_s=startup_delay_s,
+    )
+
+
 async def drive(scheduler: SyncScheduler, runs: Runs, until: int) -> None:
     task = asyncio.create_task(scheduler.run_forever())
     while len(runs.started) < until:
@@ -67,14 +81,7 @@ async def drive(scheduler: SyncScheduler, runs: Runs, until: int) -> None:
 async def test_runs_every_interval_and_never_overlaps() -> None:
     t = FakeTime()
     runs = Runs(t, last=t.now - 1 * HOUR)
-    sched = SyncScheduler(
-        runs.run,
-        lambda: runs.last,
-        lambda: 24 * HOUR,
-        clock=t.clock,
-        sleep=t.sleep,
-        startup_delay_s=30,
-    )
+    sched = scheduler(t, runs, 30, lambda: 24 * HOUR)
     assert sched.next_due() == t.now + 23 * HOUR
     await drive(sched, runs, until=3)
     first, second, third = runs.started
@@ -86,14 +93,7 @@ async def test_runs_every_interval_and_never_overlaps() -> None:
 async def test_an_overdue_sync_starts_shortly_after_start_up() -> None:
     t = FakeTime()
     runs = Runs(t, last=t.now - 50 * HOUR)
-    sched = SyncScheduler(
-        runs.run,
-        lambda: runs.last,
-        lambda: 24 * HOUR,
-        clock=t.clock,
-        sleep=t.sleep,
-        startup_delay_s=30,
-    )
+    sched = scheduler(t, runs, 30, lambda: 24 * HOUR)
     await drive(sched, runs, until=1)
     assert runs.started == [pytest.approx(1_000_000 + 30)]
 
@@ -102,14 +102,7 @@ async def test_a_run_held_elsewhere_is_skipped_and_retried_later() -> None:
     t = FakeTime()
     runs = Runs(t, last=None)
     runs.busy = 1
-    sched = SyncScheduler(
-        runs.run,
-        lambda: runs.last,
-        lambda: 24 * HOUR,
-        clock=t.clock,
-        sleep=t.sleep,
-        startup_delay_s=0,
-    )
+    sched = scheduler(t, runs, 0, lambda: 24 * HOUR)
     await drive(sched, runs, until=1)
     assert runs.started == [pytest.approx(1_000_000 + BUSY_RETRY_S)]
 
@@ -118,14 +111,7 @@ async def test_changed_interval_is_picked_up() -> None:
     t = FakeTime()
     interval = [24 * HOUR]
     runs = Runs(t, last=t.now)
-    sched = SyncScheduler(
-        runs.run,
-        lambda: runs.last,
-        lambda: interval[0],
-        clock=t.clock,
-        sleep=t.sleep,
-        startup_delay_s=0,
-    )
+    sched = scheduler(t, runs, 0, lambda: interval[0])
     task = asyncio.create_task(sched.run_forever())
     await asyncio.sleep(0)
     interval[0] = 1 * HOUR
