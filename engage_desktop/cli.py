@@ -33,9 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where the database lives (env {DATA_DIR_ENV}; default: your user data folder)",
     )
     p.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the app on the built-in Klaviyo emulator (no Klaviyo account needed)",
+    )
+    p.add_argument(
         "-v", "--verbose", action="count", default=0, help="log to stderr too (-vv: debug)"
     )
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(
+        dest="command", metavar="COMMAND", help="without a command, the desktop app opens"
+    )
 
     emu = sub.add_parser(
         "emulator",
@@ -104,12 +111,28 @@ def _verify_key(args: argparse.Namespace) -> int:
     return asyncio.run(check())
 
 
+def _run_gui(args: argparse.Namespace) -> int:
+    """The desktop app; --demo runs it on the emulator with a throw-away data folder."""
+    explicit = args.data_dir or os.environ.get(DATA_DIR_ENV)
+    try:
+        folder = data_dir(args.data_dir) if explicit or not args.demo else None
+        setup_logging(args.verbose)
+    except OSError as exc:
+        print(f"error: cannot use data folder: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    from engage_desktop import app
+
+    if args.demo:
+        return app.run_demo(folder)
+    assert folder is not None
+    return app.run(app.Options(folder))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return EXIT_CONFIG
+        return _run_gui(args)
     try:
         folder = data_dir(args.data_dir)
         setup_logging(args.verbose)

@@ -125,7 +125,7 @@ def test_key_kept_in_the_keyring_serves_later_commands(
 ) -> None:
     import keyring
 
-    from tests.keyring_memory import MemoryKeyring
+    from engage_desktop.storage.keystore import MemoryKeyring
 
     previous = keyring.get_keyring()
     memory = MemoryKeyring()

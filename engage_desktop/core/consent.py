@@ -13,6 +13,15 @@ class SmsStatus(StrEnum):
     NEVER_SUBSCRIBED = "never_subscribed"  # not messageable
     OPTED_OUT = "opted_out"
 
+    @property
+    def label(self) -> str:
+        """As shown to people."""
+        return {
+            "subscribed": "Subscribed",
+            "never_subscribed": "Never subscribed",
+            "opted_out": "Opted out",
+        }[self.value]
+
 
 class ConsentMode(StrEnum):
     """How a profile without an SMS consent record is treated."""

@@ -67,17 +67,24 @@ def parse_mapping(text: str) -> MappingSpec:
 
 def validate_mappings(specs: list[MappingSpec]) -> list[str]:
     """Errors that block saving: an empty name or path, the same platform field twice."""
-    errors: list[str] = []
+    return [message for _, message in mapping_row_errors(specs)]
+
+
+def mapping_row_errors(specs: list[MappingSpec]) -> list[tuple[int, str]]:
+    """The blocking errors with the row each belongs to."""
+    errors: list[tuple[int, str]] = []
     seen: set[str] = set()
-    for spec in specs:
+    for row, spec in enumerate(specs):
         if not spec.name:
-            errors.append("A platform field name is empty.")
+            errors.append((row, "A platform field name is empty."))
         if not spec.path:
-            errors.append(f"'{spec.name}' has no Klaviyo field.")
+            errors.append((row, f"'{spec.name}' has no Klaviyo field."))
         if spec.name in CONTACT_COLUMNS:
-            errors.append(f"'{spec.name}' is always filled from {CONTACT_COLUMNS[spec.name]}.")
-        if spec.name in seen:
-            errors.append(f"'{spec.name}' is mapped twice.")
+            errors.append(
+                (row, f"'{spec.name}' is always filled from {CONTACT_COLUMNS[spec.name]}.")
+            )
+        if spec.name and spec.name in seen:
+            errors.append((row, f"'{spec.name}' is mapped twice."))
         seen.add(spec.name)
     return errors
 

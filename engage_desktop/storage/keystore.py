@@ -7,6 +7,7 @@ import logging
 
 import keyring
 import keyring.errors
+from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from engage_desktop.core.secrets import ApiKey
@@ -47,3 +48,29 @@ class KeyStore:
             return
         with contextlib.suppress(keyring.errors.KeyringError):
             keyring.delete_password(SERVICE, account_id)
+
+
+class MemoryKeyring(KeyringBackend):
+    """Keys held for the life of the process only: the demo mode and tests (never a file)."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+def use_memory_keyring() -> MemoryKeyring:
+    """Make every KeyStore in this process use a fresh in-memory keyring."""
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    return backend

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import peewee
@@ -118,6 +120,24 @@ class RunRepo:
                 (run_id,),
             )
         ]
+
+    def export_issues_csv(self, run_id: int, path: Path) -> int:
+        """Write a run's issues to a CSV file (UTF-8 with BOM, so spreadsheets read accents);
+        returns how many rows were written. The file appears whole or not at all."""
+        tmp = path.with_name(path.name + ".part")
+        n = 0
+        with tmp.open("w", newline="", encoding="utf-8-sig") as f:
+            out = csv.writer(f)
+            out.writerow(["run", "klaviyo_profile_id", "contact_id", "field", "value", "reason"])
+            for row in self.db.execute_sql(
+                "SELECT profile_id, contact_id, field, value, reason FROM sync_issues"
+                " WHERE run_id = ? ORDER BY id",
+                (run_id,),
+            ):
+                out.writerow([run_id, *("" if v is None else v for v in row)])
+                n += 1
+        tmp.replace(path)
+        return n
 
     def add_issues(self, run_id: int, rows: list[tuple[str | None, str | None, str]]) -> None:
         """Issues found outside the commit: (field, value, reason)."""

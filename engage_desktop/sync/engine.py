@@ -66,6 +66,10 @@ class SyncEngine:
         conn = self.connections.get()
         if conn is None:
             raise NotConnected("Not connected to Klaviyo yet: run `engage-desktop connect` first.")
+        if conn.lists == ():
+            raise NotConnected(
+                "Contact sync is off: choose the lists to sync in Integrations → Klaviyo."
+            )
         async with self.lock.held():
             self.runs.mark_interrupted(self.clock())
             full = full or self._full_due(conn)

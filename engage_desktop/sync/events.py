@@ -53,3 +53,11 @@ class SyncResult:
             "error": self.error,
         }
         return out
+
+
+@dataclass(frozen=True)
+class SyncRefused:
+    """A run that could not start: another one holds the lock, or nothing to sync with."""
+
+    reason: str
+    kind: str  # locked | config

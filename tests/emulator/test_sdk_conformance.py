@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import builtins
+import importlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
-from klaviyo_api import KlaviyoAPI
 
 from engage_desktop.emulator import DEMO_API_KEY
 from engage_desktop.emulator.server import EmulatorThread
 from tests.jobs import sms_job
+
+
+@contextmanager
+def _plain_imports() -> Iterator[None]:
+    """Once PySide6 is loaded (pytest-qt), its import hook probes each new module for
+    `__wrapped__`; the SDK's generated packages answer unknown names by importing them as
+    submodules, so the probe fails with ModuleNotFoundError. The SDK imports lazily, so its
+    tests run with Python's plain import."""
+    hooked = builtins.__import__
+    builtins.__import__ = importlib.__import__
+    try:
+        yield
+    finally:
+        builtins.__import__ = hooked
+
+
+with _plain_imports():
+    from klaviyo_api import KlaviyoAPI
+
+
+@pytest.fixture(autouse=True)
+def _sdk_imports_plainly() -> Iterator[None]:
+    with _plain_imports():
+        yield
 
 
 @pytest.fixture

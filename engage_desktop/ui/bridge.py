@@ -1,0 +1,28 @@
+"""The one path from background sync events to widgets."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from engage_desktop.sync.events import SyncProgress, SyncRefused, SyncResult
+
+
+class EngineBridge(QObject):
+    """Turns the engine's immutable events (from the sync thread) into Qt signals.
+
+    It lives on the GUI thread; emitting from the sync thread queues the call, so slots always
+    run on the GUI thread.
+    """
+
+    progress_changed = Signal(object)  # SyncProgress
+    run_finished = Signal(object)  # SyncResult
+    run_refused = Signal(object)  # SyncRefused
+
+    def publish(self, event: object) -> None:
+        """The engine-side listener: call it from any thread."""
+        if isinstance(event, SyncProgress):
+            self.progress_changed.emit(event)
+        elif isinstance(event, SyncResult):
+            self.run_finished.emit(event)
+        elif isinstance(event, SyncRefused):
+            self.run_refused.emit(event)

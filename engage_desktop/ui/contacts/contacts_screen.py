@@ -1,0 +1,189 @@
+"""All Contacts: search, filter by list and source, the lazy table, the detail pane."""
+
+from __future__ import annotations
+
+import asyncio
+from array import array
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engage_desktop.storage.contact_table import ContactQuery, ContactTable
+from engage_desktop.ui.contacts.contact_detail import ContactDetailPane
+from engage_desktop.ui.contacts.contacts_model import ContactsTableModel
+from engage_desktop.ui.context import AppContext
+
+SEARCH_DELAY_MS = 250
+ROW_HEIGHT = 24
+
+
+class ContactsScreen(QWidget):
+    """Shows the committed contacts; asks (never does) to opt one out."""
+
+    opt_out_requested = Signal(int)  # contact id, confirmed by the person
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.table_data = ContactTable(ctx.db)
+        self.query = ContactQuery()
+        self._generation = 0
+        self.loading: asyncio.Task[None] | None = None
+
+        self.search = QLineEdit(placeholderText="Search name, phone or email  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.list_filter = QComboBox()
+        self.list_filter.setAccessibleName("Filter by list")
+        self.source_filter = QComboBox()
+        self.source_filter.setAccessibleName("Filter by source")
+        self.count = QLabel()
+        self.model = ContactsTableModel(self.table_data)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setWordWrap(False)
+        rows = self.view.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(ROW_HEIGHT)
+        rows.hide()
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((200, 140, 230, 120, 90, 220)):
+            self.view.setColumnWidth(col, width)
+        self.detail = ContactDetailPane()
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 2)
+        filters.addWidget(self.list_filter, 1)
+        filters.addWidget(self.source_filter)
+        filters.addWidget(self.count)
+        split = QSplitter()
+        split.addWidget(self.view)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.addLayout(filters)
+        self.layout_.addWidget(split, 1)
+
+        self.search.textChanged.connect(lambda _: self._search_timer.start())
+        self._search_timer.timeout.connect(self._filters_changed)
+        self.list_filter.currentIndexChanged.connect(self._filters_changed)
+        self.source_filter.currentIndexChanged.connect(self._filters_changed)
+        self.model.sort_requested.connect(self._sort)
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.detail.opt_out.clicked.connect(self._confirm_opt_out)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.search.setFocus)
+
+    # ----- loading --------------------------------------------------------------------------
+    def reload(self, keep_rows: bool = False) -> asyncio.Task[None]:
+        """A new snapshot for the current query, read off the GUI thread."""
+        self._generation += 1
+        self.loading = self.ctx.spawn(self._load(self._generation, self.query, keep_rows))
+        return self.loading
+
+    async def _load(self, generation: int, query: ContactQuery, keep_rows: bool) -> None:
+        self.count.setText("Loading…")
+        ids: array[int] = await self.ctx.read(self.table_data.ids, query)
+        if generation != self._generation:
+            return  # a newer query won
+        current = self.current_contact()
+        if keep_rows:
+            self.model.refresh(ids)
+        else:
+            self.model.set_snapshot(ids)
+        self.count.setText(f"{len(ids):,} contact{'s' if len(ids) != 1 else ''}")
+        if current is not None:
+            self.select_contact(current)
+
+    def refresh_filters(self) -> None:
+        """The lists and sources to filter by (after a sync they may change)."""
+        for combo, first, items in (
+            (self.list_filter, "All lists", self.table_data.lists()),
+            (self.source_filter, "All sources", [(s, s) for s in self.table_data.sources()]),
+        ):
+            chosen = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(first, None)
+            for value, name in items:
+                combo.addItem(name, value)
+            at = combo.findData(chosen)
+            combo.setCurrentIndex(max(at, 0))
+            combo.blockSignals(False)
+
+    def show_list(self, list_id: int) -> None:
+        """Filter by one list (Contact Lists → double click)."""
+        self.refresh_filters()
+        at = self.list_filter.findData(list_id)
+        if at >= 0:
+            self.list_filter.setCurrentIndex(at)
+
+    def _filters_changed(self) -> None:
+        self.query = replace(
+            self.query,
+            text=self.search.text(),
+            list_id=self.list_filter.currentData(),
+            source=self.source_filter.currentData(),
+        )
+        self.reload()
+
+    def _sort(self, key: str, descending: bool) -> None:
+        self.query = replace(self.query, sort=key, descending=descending)
+        self.reload()
+
+    # ----- selection and opt-out ---------------------------------------------------------------
+    def current_contact(self) -> int | None:
+        index = self.view.currentIndex()
+        return self.model.contact_id(index.row()) if index.isValid() else None
+
+    def select_contact(self, contact_id: int) -> None:
+        row = self.model.row_of(contact_id)
+        if row is not None:
+            self.view.setCurrentIndex(self.model.index(row, 0))
+
+    def _current_changed(self) -> None:
+        contact_id = self.current_contact()
+        detail = None if contact_id is None else self.table_data.detail(contact_id)
+        self.detail.show_contact(detail)
+
+    def _confirm_opt_out(self) -> None:
+        contact_id = self.current_contact()
+        detail = None if contact_id is None else self.table_data.detail(contact_id)
+        if contact_id is None or detail is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Mark as opted out",
+            f"Opt {detail.row.name or detail.row.phone or 'this contact'} out of SMS?\n\n"
+            "Engage will not message this contact again, and Klaviyo is told (SMS "
+            "unsubscribed). A new opt-in in Klaviyo would be needed to undo this.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        ok = box.addButton("Opt out", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(
+            lambda b: self.opt_out_requested.emit(contact_id) if b is ok else None
+        )
+        box.open()
+        self.confirmation = box  # for tests: the open question

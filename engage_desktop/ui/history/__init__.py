@@ -1,0 +1,1 @@
+"""Sync history: every run, and each run's issues with CSV export."""

@@ -1,0 +1,1 @@
+"""Extensions → Integrations: the Klaviyo tile and its details."""

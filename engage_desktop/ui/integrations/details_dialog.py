@@ -1,0 +1,210 @@
+"""Klaviyo → See details: change the lists and the mapping, or disconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engage_desktop.core.mapping import MappingSpec
+from engage_desktop.core.secrets import ApiKey
+from engage_desktop.core.setup import VerifiedKey, mapping_problems
+from engage_desktop.klaviyo.errors import KlaviyoError
+from engage_desktop.storage.connection import Connection
+from engage_desktop.storage.contacts import ContactRepo
+from engage_desktop.storage.database import DatabaseError
+from engage_desktop.storage.fields import FieldRepo
+from engage_desktop.sync.setup import KlaviyoSetup, disconnect, update_selection
+from engage_desktop.ui.context import AppContext
+from engage_desktop.ui.widgets.list_picker import ListPicker
+from engage_desktop.ui.widgets.mapping_editor import MappingEditor
+
+
+class KlaviyoDetailsDialog(QDialog):
+    """Two tabs: "Contacts and map fields" (reusing the wizard's widgets) and "Connection"."""
+
+    updated = Signal(object, bool)  # Connection, lists changed (next run is full)
+    sync_requested = Signal(bool)  # full
+    disconnected = Signal()
+
+    def __init__(
+        self, ctx: AppContext, conn: Connection, key: ApiKey, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.conn = conn
+        self.setup = KlaviyoSetup(ctx.make_client)
+        self.verified = VerifiedKey(key, conn.base_url, conn.account_id, conn.account_name)
+        self.setWindowTitle("Klaviyo — details")
+        self.resize(860, 620)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._contacts_tab(), "&Contacts and map fields")
+        self.tabs.addTab(self._connection_tab(), "C&onnection")
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(close)
+        self.finished.connect(lambda _: self.ctx.spawn(self.setup.aclose()))
+        self.loading: asyncio.Task[None] = ctx.spawn(self._load())
+
+    # ----- tab 1 ----------------------------------------------------------------------------
+    def _contacts_tab(self) -> QWidget:
+        tab = QWidget()
+        self.sync = QCheckBox("&Sync my contacts from Klaviyo to Engage")
+        self.sync.setChecked(self.conn.lists != ())
+        self.picker = ListPicker()
+        self.picker.set_selection(self.conn.lists if self.conn.lists != () else ())
+        fields = FieldRepo(self.ctx.db)
+        self.editor = MappingEditor(dict(fields.fields()))
+        self.editor.set_mappings([MappingSpec(m.name, m.path, m.type) for m in fields.mappings()])
+        self.update_button = QPushButton("&Update")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        split = QSplitter()
+        split.addWidget(self.picker)
+        split.addWidget(self.editor)
+        split.setStretchFactor(1, 2)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.update_button)
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.sync)
+        layout.addWidget(split, 1)
+        layout.addLayout(bottom)
+        self.sync.toggled.connect(self._check)
+        self.picker.selection_changed.connect(self._check)
+        self.editor.changed.connect(self._check)
+        self.picker.retry.clicked.connect(lambda: self.ctx.spawn(self._load()))
+        self.update_button.clicked.connect(lambda: self.ctx.spawn(self.apply()))
+        return tab
+
+    async def _load(self) -> None:
+        cached = ContactRepo(self.ctx.db).list_member_counts()
+        if not await self.picker.load(self.setup, self.verified, cached):
+            return
+        chosen = None if self.picker.every_list() else self.picker.chosen()
+        try:
+            sample = await self.setup.sample(self.verified, chosen or None)
+        except KlaviyoError:
+            return
+        self.editor.set_sample(sample.attributes)
+
+    def chosen_lists(self) -> tuple[str, ...] | None:
+        if not self.sync.isChecked():
+            return ()
+        return None if self.picker.every_list() else self.picker.chosen()
+
+    def _check(self) -> None:
+        self.picker.setEnabled(self.sync.isChecked())
+        problems = mapping_problems(self.editor.mappings())
+        if self.sync.isChecked() and self.picker.loaded and not self.chosen_lists():
+            problems.insert(0, "Choose at least one list, or untick “Sync my contacts”.")
+        self.message.setStyleSheet("color: #b00020;" if problems else "")
+        self.message.setText(problems[0] if problems else "")
+        self.update_button.setEnabled(not problems and self.picker.loaded)
+
+    async def apply(self) -> Connection | None:
+        """Update: save the lists and the mapping; a change of lists offers a sync now."""
+        lists = self.chosen_lists()
+        changed = lists != self.conn.lists
+        try:
+            conn = await self.ctx.write(
+                update_selection, self.ctx.db, lists, self.editor.mappings()
+            )
+        except (DatabaseError, ValueError) as exc:
+            self.message.setText(f"Could not save: {exc}")
+            return None
+        self.conn = conn
+        self.message.setStyleSheet("")
+        self.message.setText(
+            "Saved. The lists changed: the next sync is a full sync."
+            if changed
+            else "Saved. The new mapping applies from the next sync."
+        )
+        self.updated.emit(conn, changed)
+        if changed and lists != ():
+            self._offer_sync()
+        return conn
+
+    def _offer_sync(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Sync now?",
+            "The lists to sync changed. Sync now? (A full sync reads every chosen list.)",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        now = box.addButton("Sync &now", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("&Later", QMessageBox.ButtonRole.RejectRole)
+        box.buttonClicked.connect(lambda b: self.sync_requested.emit(True) if b is now else None)
+        box.open()
+        self.question = box
+
+    # ----- tab 2 ----------------------------------------------------------------------------
+    def _connection_tab(self) -> QWidget:
+        tab = QWidget()
+        c = self.conn
+        form = QFormLayout()
+        form.addRow("Account:", QLabel(f"<b>{html.escape(c.account_name)}</b> ({c.account_id})"))
+        form.addRow("Base URL:", QLabel(html.escape(c.base_url)))
+        form.addRow("SMS consent:", QLabel(c.consent_mode.value.title()))
+        form.addRow("Phone numbers without +country:", QLabel(f"read as {c.default_region}"))
+        form.addRow("Automatic sync:", QLabel(f"every {c.schedule_hours} hours while Engage runs"))
+        form.addRow(
+            "API key:",
+            QLabel(
+                f"{self.verified.key.masked}, "
+                + ("in the system keyring" if c.key_in_keyring else "held for this session only")
+            ),
+        )
+        self.disconnect_button = QPushButton("&Disconnect…")
+        note = QLabel(
+            "Disconnecting stops syncing and removes the key from the keyring. Your contacts "
+            "stay in Engage."
+        )
+        note.setWordWrap(True)
+        layout = QVBoxLayout(tab)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        layout.addWidget(note)
+        layout.addWidget(self.disconnect_button)
+        self.disconnect_button.clicked.connect(self._confirm_disconnect)
+        return tab
+
+    def _confirm_disconnect(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Disconnect Klaviyo",
+            f"Disconnect from {self.conn.account_name}? Syncing stops and the key is removed "
+            "from the keyring. Contacts already synced stay in Engage.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        yes = box.addButton("&Disconnect", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(
+            lambda b: self.ctx.spawn(self.disconnect_account()) if b is yes else None
+        )
+        box.open()
+        self.question = box
+
+    async def disconnect_account(self) -> None:
+        await self.ctx.write(disconnect, self.ctx.db, self.ctx.keys)
+        self.disconnected.emit()
+        self.accept()

@@ -1,0 +1,94 @@
+"""Extensions → Integrations: the Klaviyo tile (Install, or See details when connected)."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from engage_desktop.storage.connection import Connection
+
+
+class KlaviyoTile(QFrame):
+    """One integration: what it does, whether it is connected, one button."""
+
+    install_requested = Signal()
+    details_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setObjectName("tile")
+        self.setMaximumWidth(520)
+        title = QLabel("<b style='font-size:15pt'>Klaviyo</b>")
+        about = QLabel(
+            "Syncs names, phone numbers, emails, SMS consent and the fields you map from your "
+            "Klaviyo lists every 24 hours, and sends SMS opt-outs back to Klaviyo."
+        )
+        about.setWordWrap(True)
+        self.state = QLabel()
+        self.state.setWordWrap(True)
+        self.button = QPushButton()
+        self.button.setMinimumWidth(140)
+        row = QHBoxLayout()
+        row.addWidget(self.state, 1)
+        row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignRight)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(about)
+        layout.addLayout(row)
+        self.button.clicked.connect(self._clicked)
+        self._connected = False
+        self.show_connection(None)
+
+    def show_connection(self, conn: Connection | None, key_missing: bool = False) -> None:
+        self._connected = conn is not None
+        if conn is None:
+            self.state.setText("Not installed.")
+            self.button.setText("&Install")
+            return
+        lists = (
+            "contact sync off"
+            if conn.lists == ()
+            else "every list"
+            if conn.lists is None
+            else f"{len(conn.lists)} list(s)"
+        )
+        text = (
+            f"<span style='color:#1b5e20'>● Connected</span> to "
+            f"<b>{html.escape(conn.account_name)}</b> — {lists}, "
+            f"{conn.consent_mode.value} consent."
+        )
+        if key_missing:
+            text += (
+                "<br><span style='color:#b00020'>The API key is not available (no system "
+                "keyring): reconnect to enter it again.</span>"
+            )
+            self._connected = False  # the button opens the wizard
+        self.state.setText(text)
+        self.button.setText("&Reconnect…" if key_missing else "See &details")
+
+    def _clicked(self) -> None:
+        (self.details_requested if self._connected else self.install_requested).emit()
+
+
+class IntegrationsScreen(QWidget):
+    """The integrations the product offers (Klaviyo today; Mailjet and CSV later)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.klaviyo = KlaviyoTile()
+        self.invite = QLabel(
+            "<h2>Connect your contacts</h2>Install Klaviyo to bring your SMS contacts into "
+            "Engage and keep them in step."
+        )
+        self.invite.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.invite)
+        layout.addWidget(self.klaviyo)
+        layout.addStretch(1)
+
+    def show_connection(self, conn: Connection | None, key_missing: bool = False) -> None:
+        self.invite.setVisible(conn is None)
+        self.klaviyo.show_connection(conn, key_missing)

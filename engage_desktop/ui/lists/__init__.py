@@ -1,0 +1,1 @@
+"""Contact Lists: lists with member counts, source and last sync."""

@@ -1,0 +1,105 @@
+"""Contact Lists: each list with its members, source and last sync."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engage_desktop.storage.contact_table import ContactTable, ListRow
+
+Index = QModelIndex | QPersistentModelIndex
+COLUMNS = ("List", "Source", "Members", "Size in source", "Last sync")
+
+
+class ListsTableModel(QAbstractTableModel):
+    """A few dozen lists: loaded whole, refreshed after each sync."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[ListRow] = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        r = self.rows[index.row()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (2, 3):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        when = r.last_synced_at
+        return (
+            r.name,
+            r.source,
+            f"{r.members:,}",
+            "—" if r.source_count is None else f"{r.source_count:,}",
+            "never" if when is None else datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M"),
+        )[index.column()]
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def set_rows(self, rows: list[ListRow]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+
+class ListsScreen(QWidget):
+    """The lists; a double click (or Enter) shows a list's contacts."""
+
+    show_list_requested = Signal(int)  # local list id
+
+    def __init__(self, table: ContactTable, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._table = table
+        self.model = ListsTableModel()
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.empty = QLabel()
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.addWidget(self.view, 1)
+        self.layout_.addWidget(self.empty)
+        self.view.activated.connect(self._open)
+
+    def reload(self) -> None:
+        self.model.set_rows(self._table.list_rows())
+        self.empty.setText(
+            ""
+            if self.model.rows
+            else "No lists yet: install Klaviyo under Extensions → Integrations and sync."
+        )
+
+    def _open(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.show_list_requested.emit(self.model.rows[index.row()].id)

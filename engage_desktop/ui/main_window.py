@@ -1,0 +1,105 @@
+"""The main window: navigation on the left, one screen at a time. It only composes panels."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
+
+
+class Screen(IntEnum):
+    """The screens, in navigation order."""
+
+    NEW_MESSAGE = 0
+    CONTACTS = 1
+    LISTS = 2
+    INTEGRATIONS = 3
+    HISTORY = 4
+
+
+NAV = (
+    (None, "New Message", Screen.NEW_MESSAGE),
+    ("Contacts", "All Contacts", Screen.CONTACTS),
+    ("Contacts", "Contact Lists", Screen.LISTS),
+    ("Extensions", "Integrations", Screen.INTEGRATIONS),
+    (None, "Sync history", Screen.HISTORY),
+)
+
+
+class MainWindow(QMainWindow):
+    """Navigation tree + stacked screens + a menu; the app wires what the screens ask for."""
+
+    screen_shown = Signal(int)  # Screen
+    close_requested = Signal(QCloseEvent)
+
+    def __init__(self, screens: dict[Screen, QWidget], title: str = "Engage Desktop") -> None:
+        super().__init__()
+        self.setWindowTitle(title)
+        self.resize(1200, 760)
+        self.nav = QTreeWidget()
+        self.nav.setHeaderHidden(True)
+        self.nav.setRootIsDecorated(False)
+        self.nav.setMaximumWidth(230)
+        self.nav.setAccessibleName("Navigation")
+        self.stack = QStackedWidget()
+        self._items: dict[Screen, QTreeWidgetItem] = {}
+        groups: dict[str, QTreeWidgetItem] = {}
+        for group, label, screen in NAV:
+            parent: QTreeWidget | QTreeWidgetItem = self.nav
+            if group is not None:
+                if group not in groups:
+                    head = QTreeWidgetItem(self.nav, [group])
+                    head.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                    groups[group] = head
+                parent = groups[group]
+            item = QTreeWidgetItem(parent, [label])
+            item.setData(0, Qt.ItemDataRole.UserRole, int(screen))
+            self._items[screen] = item
+            self.stack.addWidget(screens[screen])
+        self.nav.expandAll()
+        split = QSplitter()
+        split.addWidget(self.nav)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        self.setCentralWidget(split)
+        self._menus()
+        self.nav.currentItemChanged.connect(self._nav_changed)
+
+    def _menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        go = self.menuBar().addMenu("&Go")
+        for n, (_, label, screen) in enumerate(NAV, start=1):
+            action = QAction(label, self, shortcut=QKeySequence(f"Ctrl+{n}"))
+            action.triggered.connect(lambda _=False, s=screen: self.show_screen(s))
+            go.addAction(action)
+        self.help_menu = self.menuBar().addMenu("&Help")
+
+    def show_screen(self, screen: Screen) -> None:
+        self.nav.setCurrentItem(self._items[screen])
+
+    def current_screen(self) -> Screen:
+        return Screen(self.stack.currentIndex())
+
+    def _nav_changed(self, item: QTreeWidgetItem | None) -> None:
+        value = None if item is None else item.data(0, Qt.ItemDataRole.UserRole)
+        if value is None:
+            return
+        self.stack.setCurrentIndex(int(value))
+        self.screen_shown.emit(int(value))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """The app decides (a running sync, the tray); by default the window closes."""
+        self.close_requested.emit(event)

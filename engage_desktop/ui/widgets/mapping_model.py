@@ -1,0 +1,193 @@
+"""The field-mapping table: platform field ← Klaviyo field, with type, warnings and errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QIcon
+from PySide6.QtWidgets import QApplication, QStyle
+
+from engage_desktop.core.fields import FieldType
+from engage_desktop.core.mapping import (
+    STANDARD_ATTRIBUTES,
+    MappingSpec,
+    mapping_row_errors,
+    mapping_warnings,
+)
+from engage_desktop.core.setup import default_mappings
+
+Index = QModelIndex | QPersistentModelIndex
+NAME, TYPE, PATH, NOTES = range(4)
+HEADERS = ("Platform field", "Type", "Klaviyo field", "")
+TYPE_LABELS = {FieldType.TEXT: "Text", FieldType.NUMBER: "Number", FieldType.DATE: "Date"}
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    spec: MappingSpec
+    builtin: bool = False  # our contact columns: always filled from the same attribute
+
+
+class MappingTableModel(QAbstractTableModel):
+    """Built-in rows first (read-only), then the person's own mappings (editable)."""
+
+    def __init__(self, existing_fields: dict[str, FieldType] | None = None) -> None:
+        super().__init__()
+        self._rows = [MappingRow(s, builtin=True) for s in default_mappings()]
+        self._builtin = len(self._rows)
+        self.existing = dict(existing_fields or {})
+        self._sample: list[dict[str, Any]] = []
+        self._known: list[str] = list(STANDARD_ATTRIBUTES)
+        self._warnings: dict[int, list[str]] = {}
+        self._errors: dict[int, list[str]] = {}
+        self._recheck()
+
+    # ----- Qt -----------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section] if 0 <= section < len(HEADERS) else None
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row, col = self._rows[index.row()], index.column()
+        custom = index.row() - self._builtin
+        errors = self._errors.get(custom, [])
+        warnings = self._warnings.get(custom, [])
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if col == NAME:
+                return row.spec.name
+            if col == TYPE:
+                return TYPE_LABELS[row.spec.type]
+            if col == PATH:
+                return row.spec.path
+            if col == NOTES and role == Qt.ItemDataRole.DisplayRole:
+                return self._note(index.row(), errors, warnings)
+        if role == Qt.ItemDataRole.DecorationRole and col == NOTES:
+            return self._icon(errors, warnings)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if row.builtin:
+                return f"Built in: {row.spec.name} is always filled from {row.spec.path}."
+            return "\n".join(errors + warnings) or None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if row.builtin:
+                return QColor("#6b6b6b")
+            if col == NOTES and errors:
+                return QColor("#b00020")
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if self._rows[index.row()].builtin or index.column() == NOTES:
+            return base | Qt.ItemFlag.ItemNeverHasChildren
+        return base | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not (self.flags(index) & Qt.ItemFlag.ItemIsEditable):
+            return False
+        row = self._rows[index.row()]
+        text = str(value)
+        if index.column() == NAME:
+            spec = replace(row.spec, name=text.strip())
+            if spec.name in self.existing:  # an existing field keeps its type by default
+                spec = replace(spec, type=self.existing[spec.name])
+        elif index.column() == TYPE:
+            by_label = {v.lower(): k for k, v in TYPE_LABELS.items()}
+            spec = replace(row.spec, type=by_label.get(text.lower(), FieldType.TEXT))
+        else:
+            spec = replace(row.spec, path=text.strip())
+        self._rows[index.row()] = replace(row, spec=spec)
+        self._recheck()
+        return True
+
+    # ----- ours ---------------------------------------------------------------------------
+    def add_row(self) -> int:
+        """A new empty mapping; returns its row."""
+        at = len(self._rows)
+        self.beginInsertRows(QModelIndex(), at, at)
+        self._rows.append(MappingRow(MappingSpec("", "")))
+        self.endInsertRows()
+        self._recheck()
+        return at
+
+    def remove_row(self, row: int) -> bool:
+        if not self._builtin <= row < len(self._rows):
+            return False
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._rows[row]
+        self.endRemoveRows()
+        self._recheck()
+        return True
+
+    def is_builtin(self, row: int) -> bool:
+        return 0 <= row < self._builtin
+
+    def set_custom(self, specs: list[MappingSpec]) -> None:
+        self.beginResetModel()
+        self._rows = self._rows[: self._builtin] + [MappingRow(s) for s in specs]
+        self.endResetModel()
+        self._recheck()
+
+    def custom(self) -> list[MappingSpec]:
+        return [r.spec for r in self._rows[self._builtin :]]
+
+    def set_sample(self, sample: list[dict[str, Any]], known_paths: list[str]) -> None:
+        self._sample = sample
+        self._known = known_paths
+        self._recheck()
+
+    def errors(self) -> list[str]:
+        return [m for row in sorted(self._errors) for m in self._errors[row]]
+
+    def warnings(self) -> list[str]:
+        return [m for row in sorted(self._warnings) for m in self._warnings[row]]
+
+    def is_new_field(self, row: int) -> bool:
+        name = self._rows[row].spec.name
+        return bool(name) and not self._rows[row].builtin and name not in self.existing
+
+    def _recheck(self) -> None:
+        custom = self.custom()
+        self._errors = {}
+        for row, message in mapping_row_errors(custom):
+            self._errors.setdefault(row, []).append(message)
+        self._warnings = {}
+        checkable = [s for s in custom if s.path]
+        rows = [i for i, s in enumerate(custom) if s.path]
+        if self._sample:
+            for w in mapping_warnings(checkable, self._sample, self._known):
+                self._warnings.setdefault(rows[w.row], []).append(w.message)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, NOTES))
+
+    def _note(self, index: int, errors: list[str], warnings: list[str]) -> str:
+        if self._rows[index].builtin:
+            return "built in"
+        if errors:
+            return errors[0]
+        if warnings:
+            return warnings[0]
+        return "new field (created on save)" if self.is_new_field(index) else ""
+
+    @staticmethod
+    def _icon(errors: list[str], warnings: list[str]) -> QIcon | None:
+        if not errors and not warnings:
+            return None
+        style = QApplication.style()
+        kind = (
+            QStyle.StandardPixmap.SP_MessageBoxCritical
+            if errors
+            else QStyle.StandardPixmap.SP_MessageBoxWarning
+        )
+        return style.standardIcon(kind)

@@ -1,0 +1,93 @@
+"""Page 2: SMS consent mode, Inferred or Explicit, with the rule table it produces."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHeaderView,
+    QLabel,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWizardPage,
+)
+
+from engage_desktop.core.consent import ConsentMode, SmsStatus, consent_table
+
+if TYPE_CHECKING:
+    from engage_desktop.ui.wizard.setup_wizard import SetupWizard
+
+EXPLAIN = {
+    ConsentMode.INFERRED: (
+        "<b>Inferred consent</b> — profiles with a phone number and no SMS consent record in "
+        "Klaviyo may receive messages. Choose this when you collected numbers with consent "
+        "outside Klaviyo (at checkout, in store)."
+    ),
+    ConsentMode.EXPLICIT: (
+        "<b>Explicit consent</b> — only profiles Klaviyo records as SMS SUBSCRIBED may receive "
+        "messages. The safest choice where the law requires recorded opt-in (TCPA, GDPR)."
+    ),
+}
+
+
+class ConsentPage(QWizardPage):
+    """Two choices, each explained, and the table of what Klaviyo's consent becomes here."""
+
+    def __init__(self, wizard: SetupWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle("SMS consent")
+        self.setSubTitle("How should Engage treat profiles that have no SMS consent in Klaviyo?")
+        self.group = QButtonGroup(self)
+        self.buttons: dict[ConsentMode, QRadioButton] = {}
+        layout = QVBoxLayout(self)
+        for mode, label in (
+            (ConsentMode.INFERRED, "&Inferred consent"),
+            (ConsentMode.EXPLICIT, "&Explicit consent"),
+        ):
+            button = QRadioButton(label)
+            self.buttons[mode] = button
+            self.group.addButton(button)
+            text = QLabel(EXPLAIN[mode])
+            text.setWordWrap(True)
+            text.setContentsMargins(24, 0, 0, 8)
+            layout.addWidget(button)
+            layout.addWidget(text)
+            button.toggled.connect(lambda on, m=mode: self._chosen(m) if on else None)
+        layout.addWidget(QLabel("What Klaviyo's SMS consent becomes in Engage:"))
+        self.table = QTableWidget(4, 2)
+        self.table.setHorizontalHeaderLabels(["Klaviyo SMS consent", "Engage SMS status"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout.addWidget(self.table)
+        note = QLabel(
+            "A contact who opts out in Engage stays opted out, and Klaviyo is told. Engage "
+            "never subscribes anyone in Klaviyo."
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.buttons[wizard.draft.consent].setChecked(True)
+        self._fill(wizard.draft.consent)
+
+    def initializePage(self) -> None:
+        self.buttons[self._wizard.draft.consent].setFocus()
+
+    def _chosen(self, mode: ConsentMode) -> None:
+        self._wizard.draft = replace(self._wizard.draft, consent=mode)
+        self._fill(mode)
+
+    def _fill(self, mode: ConsentMode) -> None:
+        for row, (klaviyo, status) in enumerate(consent_table(mode)):
+            self.table.setItem(row, 0, QTableWidgetItem(klaviyo))
+            shown = status.label
+            if status is SmsStatus.NEVER_SUBSCRIBED:
+                shown += " (not messageable)"
+            self.table.setItem(row, 1, QTableWidgetItem(shown))

@@ -1,0 +1,88 @@
+"""Page 5: the summary; Connect saves everything and starts the first sync."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWizard, QWizardPage
+
+from engage_desktop.core.setup import Step, summary_lines
+from engage_desktop.storage.database import DatabaseError
+from engage_desktop.sync.setup import save_setup
+
+if TYPE_CHECKING:
+    from engage_desktop.ui.wizard.contacts_page import ContactsPage
+    from engage_desktop.ui.wizard.setup_wizard import SetupWizard
+
+
+class FinishPage(QWizardPage):
+    """Shows what will be saved; saving runs off the GUI thread, then the wizard closes."""
+
+    def __init__(self, wizard: SetupWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self._saved = False
+        self._saving = False
+        self.setTitle("Ready to connect")
+        self.setSubTitle("Check the summary, then press Connect. Nothing is saved before that.")
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.keyring_note = QLabel()
+        self.keyring_note.setWordWrap(True)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumHeight(8)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020;")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.keyring_note)
+        layout.addStretch(1)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.error)
+
+    def initializePage(self) -> None:
+        contacts: ContactsPage = self._wizard.page(Step.CONTACTS)  # type: ignore[assignment]
+        lines = summary_lines(self._wizard.draft, contacts.list_names())
+        self.summary.setText("<br>".join(html.escape(line) for line in lines))
+        if self._wizard.ctx.keys.usable():
+            self.keyring_note.setText(
+                "The API key goes to your system keyring, never to a file. Your first sync "
+                "starts as soon as you connect."
+            )
+        else:
+            self.keyring_note.setText(
+                "This computer has no system keyring: the key is kept only while Engage runs. "
+                "After a restart, open Integrations → Klaviyo to enter it again."
+            )
+
+    def validatePage(self) -> bool:
+        if self._saved:
+            return True
+        if not self._saving:
+            self._wizard.ctx.spawn(self._save())
+        return False
+
+    async def _save(self) -> None:
+        self._saving = True
+        self.busy.show()
+        self.error.clear()
+        self._wizard.button(QWizard.WizardButton.FinishButton).setEnabled(False)
+        try:
+            conn, kept = await self._wizard.ctx.write(
+                save_setup, self._wizard.ctx.db, self._wizard.ctx.keys, self._wizard.draft
+            )
+        except (DatabaseError, OSError) as exc:
+            self.error.setText(f"Could not save the connection: {exc}. Nothing was changed.")
+            return
+        finally:
+            self._saving = False
+            self.busy.hide()
+            self._wizard.button(QWizard.WizardButton.FinishButton).setEnabled(True)
+        self._saved = True
+        self._wizard.report_connected(conn, kept)
+        self._wizard.accept()
