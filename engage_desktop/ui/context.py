@@ -60,6 +60,9 @@ class AppContext:
             log.error("background task failed", exc_info=exc)
             sys.excepthook(type(exc), exc, exc.__traceback__)
 
+    def owned(self) -> OwnedTasks:
+        return OwnedTasks(self)
+
     def cancel_tasks(self) -> None:
         for task in list(self._tasks):
             task.cancel()
@@ -68,3 +71,22 @@ class AppContext:
         self.cancel_tasks()
         self.writer.shutdown(wait=True)
         self.reader.shutdown(wait=False, cancel_futures=True)
+
+
+class OwnedTasks:
+    """The tasks one window started: cancelled together when it closes, so that nothing
+    touches its widgets or its client afterwards."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = self._ctx.spawn(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()

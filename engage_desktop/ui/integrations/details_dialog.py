@@ -49,6 +49,7 @@ class KlaviyoDetailsDialog(QDialog):
         self.ctx = ctx
         self.conn = conn
         self.setup = KlaviyoSetup(ctx.make_client)
+        self.tasks = ctx.owned()
         self.verified = VerifiedKey(key, conn.base_url, conn.account_id, conn.account_name)
         self.setWindowTitle("Klaviyo — details")
         self.resize(860, 620)
@@ -60,8 +61,12 @@ class KlaviyoDetailsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(close)
-        self.finished.connect(lambda _: self.ctx.spawn(self.setup.aclose()))
-        self.loading: asyncio.Task[None] = ctx.spawn(self._load())
+        self.finished.connect(self._closed)
+        self.loading: asyncio.Task[None] = self.tasks.spawn(self._load())
+
+    def _closed(self) -> None:
+        self.tasks.cancel()
+        self.ctx.spawn(self.setup.aclose())
 
     # ----- tab 1 ----------------------------------------------------------------------------
     def _contacts_tab(self) -> QWidget:
@@ -90,8 +95,8 @@ class KlaviyoDetailsDialog(QDialog):
         self.sync.toggled.connect(self._check)
         self.picker.selection_changed.connect(self._check)
         self.editor.changed.connect(self._check)
-        self.picker.retry.clicked.connect(lambda: self.ctx.spawn(self._load()))
-        self.update_button.clicked.connect(lambda: self.ctx.spawn(self.apply()))
+        self.picker.retry.clicked.connect(lambda: self.tasks.spawn(self._load()))
+        self.update_button.clicked.connect(lambda: self.tasks.spawn(self.apply()))
         return tab
 
     async def _load(self) -> None:

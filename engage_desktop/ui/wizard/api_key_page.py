@@ -151,7 +151,7 @@ class ApiKeyPage(QWizardPage):
             self._show(problem, ok=False)
             return
         self._attempt += 1
-        self._wizard.ctx.spawn(
+        self._wizard.tasks.spawn(
             self._verify(self._attempt, ApiKey(self.key.text()), self.base_url.text().strip())
         )
 

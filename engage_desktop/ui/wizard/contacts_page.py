@@ -59,7 +59,7 @@ class ContactsPage(QWizardPage):
             return
         if self._loading is not None:
             self._loading.cancel()
-        self._loading = self._wizard.ctx.spawn(self._load_lists(verified))
+        self._loading = self._wizard.tasks.spawn(self._load_lists(verified))
 
     async def _load_lists(self, verified: VerifiedKey) -> bool:
         ok = await self.picker.load(self._wizard.setup, verified)

@@ -64,14 +64,14 @@ class FinishPage(QWizardPage):
         if self._saved:
             return True
         if not self._saving:
-            self._wizard.ctx.spawn(self._save())
+            self._wizard.tasks.spawn(self._save())
         return False
 
     async def _save(self) -> None:
         self._saving = True
         self.busy.show()
         self.error.clear()
-        self._wizard.button(QWizard.WizardButton.FinishButton).setEnabled(False)
+        self._buttons_enabled(False)  # a save half-way must not be cancelled
         try:
             conn, kept = await self._wizard.ctx.write(
                 save_setup, self._wizard.ctx.db, self._wizard.ctx.keys, self._wizard.draft
@@ -82,7 +82,15 @@ class FinishPage(QWizardPage):
         finally:
             self._saving = False
             self.busy.hide()
-            self._wizard.button(QWizard.WizardButton.FinishButton).setEnabled(True)
+            self._buttons_enabled(True)
         self._saved = True
         self._wizard.report_connected(conn, kept)
         self._wizard.accept()
+
+    def _buttons_enabled(self, on: bool) -> None:
+        for which in (
+            QWizard.WizardButton.FinishButton,
+            QWizard.WizardButton.CancelButton,
+            QWizard.WizardButton.BackButton,
+        ):
+            self._wizard.button(which).setEnabled(on)

@@ -53,7 +53,7 @@ class MapFieldsPage(QWizardPage):
             self._sampled_for = chosen
             if self._sampling is not None:
                 self._sampling.cancel()
-            self._sampling = self._wizard.ctx.spawn(self._sample(chosen))
+            self._sampling = self._wizard.tasks.spawn(self._sample(chosen))
         self.editor.table.setFocus()
 
     async def _sample(self, chosen: tuple[str, ...] | None) -> None:
@@ -64,13 +64,13 @@ class MapFieldsPage(QWizardPage):
         try:
             sample = await self._wizard.setup.sample(verified, chosen)
         except KlaviyoError as exc:
+            self.busy.hide()
             self.status.setText(f"Could not sample profiles ({exc.user_message}).")
             self.editor.set_sample([])
-        else:
-            self.status.setText("")
-            self.editor.set_sample(sample.attributes)
-        finally:
-            self.busy.hide()
+            return
+        self.busy.hide()
+        self.status.setText("")
+        self.editor.set_sample(sample.attributes)
 
     def isComplete(self) -> bool:
         return not mapping_problems(self.editor.mappings())

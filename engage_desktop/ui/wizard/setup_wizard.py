@@ -27,6 +27,7 @@ class SetupWizard(QWizard):
         super().__init__(parent)
         self.ctx = ctx
         self.setup = KlaviyoSetup(ctx.make_client)
+        self.tasks = ctx.owned()
         self.draft = SetupDraft(demo=ctx.demo)
         self.setWindowTitle("Install Klaviyo")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
@@ -49,4 +50,5 @@ class SetupWizard(QWizard):
         self.connected.emit(conn, key_kept)
 
     def _closed(self) -> None:
+        self.tasks.cancel()
         self.ctx.spawn(self.setup.aclose())
