@@ -13,23 +13,30 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import QApplication, QBoxLayout, QMessageBox
 
+from engage_desktop.config import resources_dir
 from engage_desktop.core.secrets import ApiKey
+from engage_desktop.core.settings import EmailSettings
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.contact_table import ContactTable
 from engage_desktop.storage.contacts import ContactRepo
 from engage_desktop.storage.database import open_database
-from engage_desktop.storage.keystore import KeyStore, use_memory_keyring
-from engage_desktop.sync.events import SyncProgress, SyncRefused, SyncResult
+from engage_desktop.storage.keystore import SMTP_SERVICE, KeyStore, use_memory_keyring
+from engage_desktop.storage.runs import RunRepo
+from engage_desktop.storage.settings import SettingsRepo
+from engage_desktop.sync.events import SyncRefused, SyncResult
+from engage_desktop.sync.mailer import MailError, send_notice, should_email
+from engage_desktop.sync.notices import Notice, notice_for
 from engage_desktop.sync.runner import BackgroundSync
+from engage_desktop.sync.scheduler import OptOutLoop, SyncScheduler
 from engage_desktop.ui.bridge import EngineBridge
 from engage_desktop.ui.contacts.contacts_screen import ContactsScreen
 from engage_desktop.ui.context import AppContext
@@ -39,6 +46,10 @@ from engage_desktop.ui.integrations.integrations_screen import IntegrationsScree
 from engage_desktop.ui.lists.lists_screen import ListsScreen
 from engage_desktop.ui.main_window import MainWindow, Screen
 from engage_desktop.ui.message_screen import NewMessageScreen
+from engage_desktop.ui.notifier import Notifier
+from engage_desktop.ui.settings_dialog import SettingsDialog
+from engage_desktop.ui.status.sync_presenter import SyncPresenter
+from engage_desktop.ui.status.sync_status_panel import SyncStatusPanel
 from engage_desktop.ui.wizard.setup_wizard import SetupWizard
 
 log = logging.getLogger(__name__)
@@ -69,6 +80,7 @@ class EngageApp:
         db_path: Path,
         demo_url: str | None = None,
         sync_client: Callable[[Connection, ApiKey], KlaviyoClient] | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.ctx = ctx
         self.demo_url = demo_url
@@ -92,22 +104,42 @@ class EngageApp:
             },
             "Engage Desktop — demo" if ctx.demo else "Engage Desktop",
         )
+        self.scheduler = SyncScheduler(
+            lambda trigger: self.runner.run(trigger),
+            RunRepo(ctx.db).last_success_at,
+            self._interval_s,
+        )
+        self.presenter = SyncPresenter(ctx.db, self.next_due, lambda: self.runner.running)
+        for screen in (self.message, self.contacts, self.lists):
+            layout = screen.layout()
+            assert isinstance(layout, QBoxLayout)
+            layout.insertWidget(0, self.presenter.add_panel(SyncStatusPanel()))
+        self.notifier = notifier or Notifier(QApplication.windowIcon())
         self.wizard: SetupWizard | None = None
         self.details: KlaviyoDetailsDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self.notice: QMessageBox | None = None
+        self.question: QMessageBox | None = None
+        self.quitting = False
         self._wire()
 
     # ----- start ----------------------------------------------------------------------------
     def start(self) -> None:
         self.runner.start()
+        self.runner.submit(self.scheduler.run_forever())
+        self.runner.submit(OptOutLoop(self.runner.push_due).run_forever())
+        self.presenter.start()
         self.refresh_all()
         conn = ConnectionRepo(self.ctx.db).get()
         self.window.show_screen(Screen.INTEGRATIONS if conn is None else Screen.CONTACTS)
         self.window.show()
 
     def stop(self) -> None:
+        self.presenter.timer.stop()
         if self.runner.stop():
-            log.info("quit during a sync: cancelled, contacts left as they were")
+            message = "Quit during a sync: it was cancelled; contacts were left as they were."
+            log.info(message)
+            print(message, file=sys.stderr)
         self.ctx.shutdown()
 
     def _wire(self) -> None:
@@ -116,10 +148,37 @@ class EngageApp:
         tile.details_requested.connect(self.open_details)
         self.contacts.opt_out_requested.connect(lambda cid: self.ctx.spawn(self.opt_out(cid)))
         self.lists.show_list_requested.connect(self._show_list)
-        self.bridge.progress_changed.connect(self._progress)
+        self.bridge.progress_changed.connect(self.presenter.show_progress)
         self.bridge.run_finished.connect(self._finished)
         self.bridge.run_refused.connect(self._refused)
+        self.presenter.sync_requested.connect(self.sync_now)
+        self.presenter.cancel_requested.connect(self.runner.cancel)
+        self.presenter.history_requested.connect(self.show_run)
+        self.presenter.committed_elsewhere.connect(self.refresh_all)
+        self.notifier.run_opened.connect(self.show_run)
+        self.notifier.open_requested.connect(self.show_window)
+        self.notifier.sync_requested.connect(lambda: self.sync_now(False))
+        self.notifier.quit_requested.connect(self.quit)
         self.window.close_requested.connect(self._close_requested)
+        self.window.quit_requested.connect(self.quit)
+        self.window.settings_requested.connect(self.open_settings)
+
+    # ----- syncs ---------------------------------------------------------------------------------
+    def sync_now(self, full: bool) -> None:
+        """A confirmed manual sync (the lock refuses a second one, here or anywhere)."""
+        self.runner.request_sync("manual", full)
+
+    def _interval_s(self) -> float:
+        conn = ConnectionRepo(self.ctx.db).get()
+        return 3600.0 * (conn.schedule_hours if conn else 24)
+
+    def next_due(self) -> float | None:
+        return self.scheduler.next_due()
+
+    def show_run(self, run_id: int) -> None:
+        self.show_window()
+        self.window.show_screen(Screen.HISTORY)
+        self.history.show_run(run_id)
 
     # ----- keys and clients -------------------------------------------------------------------
     def key_for(self, conn: Connection) -> ApiKey | None:
@@ -205,31 +264,112 @@ class EngageApp:
         return changed
 
     # ----- sync events (through the bridge) -----------------------------------------------------
-    def _progress(self, p: SyncProgress) -> None:
-        total = f" of {p.expected:,}" if p.expected else ""
-        self.window.statusBar().showMessage(f"Sync: {p.phase}, {p.fetched:,}{total} profiles")
-
     def _finished(self, result: SyncResult) -> None:
-        self.window.statusBar().showMessage(
-            f"Sync {result.status}: {result.counts.get('created', 0):,} created, "
-            f"{result.counts.get('updated', 0):,} updated"
-            + (f" — {result.error}" if result.error else ""),
-            15000,
-        )
+        self.presenter.show_finished(result)
         self.refresh_all()
+        if self.quitting:
+            return
+        conn = ConnectionRepo(self.ctx.db).get()
+        notice = notice_for(result, f"Klaviyo ({conn.account_name})" if conn else "Klaviyo")
+        self.window.statusBar().showMessage(f"{notice.title}: {notice.body}", 30000)
+        self.notifier.notify(notice)
+        email = SettingsRepo(self.ctx.db).load().email
+        if should_email(email, notice):
+            self.ctx.spawn(self._email(email, notice))
+
+    async def _email(self, email: EmailSettings, notice: Notice) -> bool:
+        """Never fails or blocks a sync: a problem is logged and shown, nothing more."""
+        stored = KeyStore(SMTP_SERVICE).load(email.user) if email.user else None
+        try:
+            await asyncio.to_thread(send_notice, email, stored.reveal() if stored else None, notice)
+        except MailError as exc:
+            log.warning("notification email not sent: %s", exc)
+            self.window.statusBar().showMessage(f"Notification email not sent: {exc}.", 30000)
+            return False
+        return True
 
     def _refused(self, refused: SyncRefused) -> None:
         self.window.statusBar().showMessage(refused.reason, 15000)
+        self.presenter.watch()
+
+    # ----- settings, window, quitting ------------------------------------------------------------
+    def open_settings(self) -> None:
+        self.settings_dialog = SettingsDialog(self.ctx, self.window)
+        self.settings_dialog.saved.connect(lambda _: self.presenter.show_idle())
+        self.settings_dialog.open()
+
+    def show_window(self) -> None:
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
 
     def _close_requested(self, event: QCloseEvent) -> None:
-        event.accept()
+        """Closing keeps the app in the tray (scheduled syncs go on) where a tray exists."""
+        settings = SettingsRepo(self.ctx.db).load()
+        if self.quitting or not (self.notifier.available and settings.keep_in_tray):
+            event.ignore()
+            self.quit()
+            return
+        event.ignore()
+        self.window.hide()
+        if not settings.tray_explained:
+            self.notifier.say(
+                "Engage Desktop is still running",
+                "Scheduled syncs go on in the background. Quit from the tray menu or File → Quit.",
+            )
+            self.ctx.spawn(
+                self.ctx.write(
+                    SettingsRepo(self.ctx.db).save, replace(settings, tray_explained=True)
+                )
+            )
+
+    def quit(self) -> None:
+        """Really quit; a running sync is cancelled (contacts untouched) after a yes."""
+        if not self.runner.running:
+            self._quit_now()
+            return
+        self.show_window()
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "A sync is running",
+            "Quit anyway? The sync is cancelled and your contacts stay as they were; the next "
+            "sync picks up from the last completed one.",
+            QMessageBox.StandardButton.NoButton,
+            self.window,
+        )
+        yes = box.addButton("&Quit and cancel the sync", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("&Keep running", QMessageBox.ButtonRole.RejectRole)
+        box.buttonClicked.connect(lambda b: self._quit_now() if b is yes else None)
+        box.open()
+        self.question = box
+
+    def _quit_now(self) -> None:
+        self.quitting = True
+        self.notifier.hide()
+        self.window.hide()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+
+def apply_theme(app: QApplication) -> None:
+    """The stylesheet and icon from resources/ (the app still works without them)."""
+    folder = resources_dir()
+    style = folder / "style.qss"
+    if style.is_file():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    icon = folder / "icons" / "engage.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
 
 
 def run(opts: Options, on_shown: Callable[[EngageApp], None] | None = None) -> int:
     """Open the window and run until it closes."""
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("Engage Desktop")
     app.setOrganizationName("Engage")
+    apply_theme(app)
     db = open_database(opts.data_dir)
     ctx = AppContext(
         db, KeyStore(), interactive_client, demo=opts.demo_url is not None, demo_key=opts.demo_key

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -21,6 +22,14 @@ def data_dir(explicit: str | None = None) -> Path:
     path = Path(chosen).expanduser() if chosen else Path(platformdirs.user_data_dir(APP_NAME))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def resources_dir() -> Path:
+    """Icons and the stylesheet: beside the package in a checkout, inside a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
 
 
 def log_dir() -> Path:

@@ -132,5 +132,8 @@ class ConnectionRepo:
             (wm, json.dumps(marks), full, now, full, full_count, full),
         )
 
+    def set_schedule(self, hours: int) -> None:
+        self.db.execute_sql("UPDATE connection SET schedule_hours = ?", (hours,))
+
     def delete(self) -> None:
         self.db.execute_sql("DELETE FROM connection")

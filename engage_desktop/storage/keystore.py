@@ -14,10 +14,15 @@ from engage_desktop.core.secrets import ApiKey
 
 log = logging.getLogger(__name__)
 SERVICE = "engage-desktop"
+SMTP_SERVICE = "engage-desktop-smtp"
 
 
 class KeyStore:
-    """Keys by account id in the OS keyring (Secret Service, Keychain, Credential Manager)."""
+    """Keys by account id in the OS keyring (Secret Service, Keychain, Credential Manager);
+    the SMTP password by user name under its own service."""
+
+    def __init__(self, service: str = SERVICE) -> None:
+        self.service = service
 
     def usable(self) -> bool:
         """False where no keyring exists (a server, a bare container): say so, don't fall back."""
@@ -28,7 +33,7 @@ class KeyStore:
         if not self.usable():
             return False
         try:
-            keyring.set_password(SERVICE, account_id, key.reveal())
+            keyring.set_password(self.service, account_id, key.reveal())
         except keyring.errors.KeyringError as exc:
             log.warning("could not store the API key in the keyring: %s", type(exc).__name__)
             return False
@@ -38,7 +43,7 @@ class KeyStore:
         if not self.usable():
             return None
         try:
-            value = keyring.get_password(SERVICE, account_id)
+            value = keyring.get_password(self.service, account_id)
         except keyring.errors.KeyringError:
             return None
         return ApiKey(value) if value else None
@@ -47,7 +52,7 @@ class KeyStore:
         if not self.usable():
             return
         with contextlib.suppress(keyring.errors.KeyringError):
-            keyring.delete_password(SERVICE, account_id)
+            keyring.delete_password(self.service, account_id)
 
 
 class MemoryKeyring(KeyringBackend):

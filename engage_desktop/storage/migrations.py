@@ -161,7 +161,14 @@ V1 = _sql(
     )""",
 )
 
-STEPS: Sequence[tuple[int, Step]] = ((1, V1),)
+V2 = _sql(
+    """CREATE TABLE app_settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL               -- JSON
+    )""",
+)
+
+STEPS: Sequence[tuple[int, Step]] = ((1, V1), (2, V2))
 
 
 def current_version(db: peewee.SqliteDatabase) -> int:

@@ -104,6 +104,13 @@ class RunRepo:
             for r in rows
         ]
 
+    def last_success_at(self) -> float | None:
+        """When the last successful run started (the schedule counts from it)."""
+        row = self.db.execute_sql(
+            "SELECT max(started_at) FROM sync_runs WHERE status = 'succeeded'"
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
     def issue_count(self, run_id: int) -> int:
         row = self.db.execute_sql("SELECT count(*) FROM sync_issues WHERE run_id = ?", (run_id,))
         return int(row.fetchone()[0])

@@ -80,3 +80,17 @@ class SyncLock:
         while True:
             await asyncio.sleep(HEARTBEAT_S)
             self.repo.heartbeat(self.holder, self.clock())
+
+
+def run_elsewhere(repo: LeaseRepo, clock: Callable[[], float] = time.time) -> str | None:
+    """Who holds the lock from another process (live), in words; None when nobody does.
+    The app polls this to disable its sync buttons while another window or the command line
+    syncs the same database."""
+    held = repo.current()
+    if held is None or (held.host == socket.gethostname() and held.pid == os.getpid()):
+        return None
+    if held.host == socket.gethostname():
+        alive = _process_alive(held.pid)
+    else:
+        alive = clock() - held.heartbeat_at <= STALE_AFTER_S
+    return str(SyncLockHeld(held)) if alive else None

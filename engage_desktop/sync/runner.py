@@ -167,9 +167,12 @@ class BackgroundSync:
             self._current.cancel()
 
     async def _cancel_and_wait(self) -> bool:
-        task = self._current
-        if task is None or task.done():
-            return False
-        task.cancel()
-        await asyncio.wait({task})
-        return True
+        """Cancel everything on the loop (a run, the schedule, the opt-out loop); True when a
+        run was in progress."""
+        was_running = self.running
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        if others:
+            await asyncio.wait(others)
+        return was_running

@@ -13,19 +13,20 @@ from engage_desktop.sync.lock import SyncLockHeld
 log = logging.getLogger(__name__)
 
 STARTUP_DELAY_S = 30.0  # an overdue sync waits this long after start-up
-BUSY_RETRY_S = 300.0  # another run holds the lock: look again this much later
+BUSY_RETRY_S = 300.0  # another run holds the lock (or none can start): look again later
+FAILED_RETRY_S = 900.0  # a failed run is tried again this much later, not a day later
 
 Sleep = Callable[[float], Awaitable[None]]
 
 
 class SyncScheduler:
-    """Runs a sync every `interval_s()` seconds while it runs. An overdue sync starts shortly
-    after start-up; a sync already running anywhere (the lock) is never overlapped: the
-    scheduler skips and looks again later."""
+    """Runs a sync every `interval_s()` seconds after the last successful one. An overdue sync
+    starts shortly after start-up; a sync already running anywhere (the lock) is never
+    overlapped: the scheduler skips and looks again later; a failed run is retried sooner."""
 
     def __init__(
         self,
-        run_sync: Callable[[str], Awaitable[SyncResult]],
+        run_sync: Callable[[str], Awaitable[SyncResult | None]],
         last_run_at: Callable[[], float | None],
         interval_s: Callable[[], float],
         *,
@@ -54,11 +55,17 @@ class SyncScheduler:
                 continue
             try:
                 result = await self._run_sync("schedule")
-                log.info("scheduled sync %d: %s", result.run_id, result.status)
             except SyncLockHeld as exc:
                 log.info("scheduled sync skipped: %s", exc)
                 self._earliest = self._clock() + BUSY_RETRY_S
+                continue
+            if result is None:  # nothing to sync with (no connection, no key, sync off)
+                self._earliest = self._clock() + BUSY_RETRY_S
+            elif result.status != "succeeded":
+                log.info("scheduled sync %d %s; retrying later", result.run_id, result.status)
+                self._earliest = self._clock() + FAILED_RETRY_S
             else:
+                log.info("scheduled sync %d: succeeded", result.run_id)
                 self._earliest = self._clock()
 
 

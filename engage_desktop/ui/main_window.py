@@ -5,15 +5,18 @@ from __future__ import annotations
 from enum import IntEnum
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QStackedWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QWidget,
 )
+
+from engage_desktop import __version__
 
 
 class Screen(IntEnum):
@@ -39,7 +42,9 @@ class MainWindow(QMainWindow):
     """Navigation tree + stacked screens + a menu; the app wires what the screens ask for."""
 
     screen_shown = Signal(int)  # Screen
-    close_requested = Signal(QCloseEvent)
+    close_requested = Signal(QCloseEvent)  # the window's close button: the app decides
+    quit_requested = Signal()  # File → Quit: really quit
+    settings_requested = Signal()
 
     def __init__(self, screens: dict[Screen, QWidget], title: str = "Engage Desktop") -> None:
         super().__init__()
@@ -50,6 +55,7 @@ class MainWindow(QMainWindow):
         self.nav.setRootIsDecorated(False)
         self.nav.setMaximumWidth(230)
         self.nav.setAccessibleName("Navigation")
+        self.nav.setObjectName("nav")
         self.stack = QStackedWidget()
         self._items: dict[Screen, QTreeWidgetItem] = {}
         groups: dict[str, QTreeWidgetItem] = {}
@@ -59,6 +65,7 @@ class MainWindow(QMainWindow):
                 if group not in groups:
                     head = QTreeWidgetItem(self.nav, [group])
                     head.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                    head.setForeground(0, QColor("#8fa0bf"))
                     groups[group] = head
                 parent = groups[group]
             item = QTreeWidgetItem(parent, [label])
@@ -76,16 +83,36 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        settings = QAction("&Settings…", self)
+        settings.setShortcut(QKeySequence.StandardKey.Preferences)
+        settings.triggered.connect(self.settings_requested)
+        file_menu.addAction(settings)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
+        quit_action.triggered.connect(self.quit_requested)
         file_menu.addAction(quit_action)
         go = self.menuBar().addMenu("&Go")
         for n, (_, label, screen) in enumerate(NAV, start=1):
             action = QAction(label, self, shortcut=QKeySequence(f"Ctrl+{n}"))
             action.triggered.connect(lambda _=False, s=screen: self.show_screen(s))
             go.addAction(action)
-        self.help_menu = self.menuBar().addMenu("&Help")
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About Engage Desktop", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _about(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "About Engage Desktop",
+            f"<b>Engage Desktop</b> {__version__}<br>Keeps your SMS contacts in step with "
+            "Klaviyo: contacts, consent and opt-outs.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.open()  # never a nested event loop under qasync
+        self.about_box = box
 
     def show_screen(self, screen: Screen) -> None:
         self.nav.setCurrentItem(self._items[screen])

@@ -14,7 +14,7 @@ from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.sync.events import SyncResult
 from engage_desktop.sync.lock import SyncLockHeld
 from engage_desktop.sync.pusher import OptOutPusher
-from engage_desktop.sync.scheduler import BUSY_RETRY_S, OptOutLoop, SyncScheduler
+from engage_desktop.sync.scheduler import BUSY_RETRY_S, FAILED_RETRY_S, OptOutLoop, SyncScheduler
 
 from .conftest import World
 
@@ -140,3 +140,42 @@ async def test_opt_out_loop_sends_within_a_poll(world: World) -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_failed_run_is_retried_sooner_than_the_interval() -> None:
+    t = FakeTime()
+    runs = Runs(t, last=None)
+    outcomes = iter(["failed", "succeeded"])
+
+    async def flaky(trigger: str) -> SyncResult:
+        result = await runs.run(trigger)
+        return SyncResult(result.run_id, next(outcomes, "succeeded"), trigger, False)
+
+    s = SyncScheduler(
+        flaky,
+        lambda: runs.last if runs.started[1:] else None,  # the failure is no "last success"
+        lambda: 24 * HOUR,
+        clock=t.clock,
+        sleep=t.sleep,
+        startup_delay_s=0,
+    )
+    await drive(s, runs, until=2)
+    assert runs.started[1] - runs.started[0] == pytest.approx(FAILED_RETRY_S + 120)
+
+
+async def test_nothing_to_sync_with_waits_instead_of_spinning() -> None:
+    t = FakeTime()
+    calls: list[float] = []
+
+    async def refused(trigger: str) -> None:
+        calls.append(t.now)
+
+    s = SyncScheduler(
+        refused, lambda: None, lambda: HOUR, clock=t.clock, sleep=t.sleep, startup_delay_s=0
+    )
+    task = asyncio.create_task(s.run_forever())
+    while len(calls) < 3:
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert calls[1] - calls[0] == pytest.approx(BUSY_RETRY_S)

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never a real window in tests
 
 import qasync
 from PySide6.QtWidgets import QApplication

@@ -29,7 +29,7 @@ def engage(qtbot: QtBot, ctx: AppContext, tmp_path: Path) -> Iterator[EngageApp]
     qtbot.addWidget(app.window)
     app.start()
     yield app
-    app.runner.stop()
+    app.stop()
 
 
 def install(qtbot: QtBot, engage: EngageApp, url: str) -> None:

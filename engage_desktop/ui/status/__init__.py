@@ -1,0 +1,1 @@
+"""The live sync status panel and the sync buttons shown on three screens."""
