@@ -281,7 +281,9 @@ class EngageApp:
         """Never fails or blocks a sync: a problem is logged and shown, nothing more."""
         stored = KeyStore(SMTP_SERVICE).load(email.user) if email.user else None
         try:
-            await asyncio.to_thread(send_notice, email, stored.reveal() if stored else None, notice)
+            await self.ctx.blocking_io(
+                send_notice, email, stored.reveal() if stored else None, notice
+            )
         except MailError as exc:
             log.warning("notification email not sent: %s", exc)
             self.window.statusBar().showMessage(f"Notification email not sent: {exc}.", 30000)

@@ -35,6 +35,9 @@ class AppContext:
     reader: concurrent.futures.ThreadPoolExecutor = field(
         default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, "db-reader")
     )
+    network: concurrent.futures.ThreadPoolExecutor = field(
+        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(2, "network")
+    )
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -44,6 +47,10 @@ class AppContext:
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a big read (a million-row snapshot) off the GUI thread."""
         return await asyncio.wrap_future(self.reader.submit(fn, *args))
+
+    async def blocking_io(self, fn: Callable[..., T], *args: Any) -> T:
+        """Slow blocking I/O that is not the database (an SMTP conversation)."""
+        return await asyncio.wrap_future(self.network.submit(fn, *args))
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Start a coroutine on the GUI loop; keep it alive until done; report failures."""
@@ -71,6 +78,7 @@ class AppContext:
         self.cancel_tasks()
         self.writer.shutdown(wait=True)
         self.reader.shutdown(wait=False, cancel_futures=True)
+        self.network.shutdown(wait=False, cancel_futures=True)
 
 
 class OwnedTasks:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 from PySide6.QtCore import Signal
@@ -156,7 +155,7 @@ class SettingsDialog(QDialog):
         self.test_result.setText("Sending…")
         notice = Notice("test email", "Email notifications from Engage Desktop work.", "info", 0)
         try:
-            await asyncio.to_thread(send_notice, email, self._password(email), notice)
+            await self.ctx.blocking_io(send_notice, email, self._password(email), notice)
         except MailError as exc:
             self.test_result.setText(f"Not sent: {exc}.")
             return False
