@@ -27,12 +27,13 @@ def test_an_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
     ContactRepo(db).add_opted_out("+14155550100", "test", 1.0)
     db.close()
 
-    def v2(database) -> None:  # type: ignore[no-untyped-def]
+    def later(database) -> None:  # type: ignore[no-untyped-def]
         database.execute_sql("ALTER TABLE contacts ADD COLUMN nickname TEXT")
 
     db = open_database(tmp_path)
-    assert migrate(db, [*STEPS, (2, v2)]) == 2
-    assert migrate(db, [*STEPS, (2, v2)]) == 2  # each step runs once
+    nxt = len(STEPS) + 1
+    assert migrate(db, [*STEPS, (nxt, later)]) == nxt
+    assert migrate(db, [*STEPS, (nxt, later)]) == nxt  # each step runs once
     row = db.execute_sql("SELECT phone, nickname FROM contacts").fetchone()
     assert row == ("+14155550100", None)  # data kept, column added
 
