@@ -64,7 +64,7 @@ def _iso(ts: int) -> str:
 
 
 def _when(p: Profile, fld: str) -> float | None:
-    t = {"created": p.created, "updated": p.updated, "joined_group_at": p.joined_group_at}[fld]
+    t: datetime | None = getattr(p, fld)  # created, updated or joined_group_at
     return t.timestamp() if t is not None else None
 
 
