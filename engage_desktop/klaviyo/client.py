@@ -425,10 +425,18 @@ class KlaviyoClient:
         )
 
 
-def profile_params(filter: str | None, sort: str | None, subscriptions: bool) -> dict[str, str]:
+def profile_params(
+    filter: str | None,
+    sort: str | None,
+    subscriptions: bool,
+    fields: tuple[str, ...] | None = None,
+) -> dict[str, str]:
+    """Query of a profile page; `fields`: a sparse fieldset (None: every attribute)."""
     params = {"page[size]": str(PAGE_SIZE)}
     if subscriptions:
         params["additional-fields[profile]"] = "subscriptions"
+    if fields:
+        params["fields[profile]"] = ",".join(fields)
     if filter:
         params["filter"] = filter
     if sort:
