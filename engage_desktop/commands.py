@@ -203,7 +203,7 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
             key,
             base_url=conn.base_url,
             budget=RateBudget(enabled=limited),
-            max_in_flight=128 if limited else 2 * chains,
+            max_in_flight=128 if limited else chains,
         ) as client:
             engine = SyncEngine(db, client, who="command line", on_progress=bar, chains=chains)
             return await engine.run("manual", full=args.full)
