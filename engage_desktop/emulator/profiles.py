@@ -39,10 +39,18 @@ def _csv(req: Request, name: str, allowed: list[str] | None) -> list[str] | None
     return values
 
 
+@functools.lru_cache(maxsize=512)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
 def _sparse(attrs: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for path in fields:
-        parts = path.split(".")
+        parts = _parts(path)
+        if len(parts) == 1:
+            out[path] = attrs.get(path)
+            continue
         src: Any = attrs
         for p in parts:
             src = src.get(p) if isinstance(src, dict) else None
@@ -248,6 +256,10 @@ class ProfileViews:
             return lambda i: True
         if len(checks) == 1:
             return checks[0]
+
+        if len(checks) == 2:  # a window: lower and upper bound
+            first, second = checks
+            return lambda i: first(i) and second(i)
         return lambda i: all(check(i) for check in checks)
 
     def _match(self, i: int, c: Condition, lst: ListState | None = None) -> bool:
