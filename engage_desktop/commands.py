@@ -197,13 +197,15 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
 
     async def go() -> Any:
         limited = os.environ.get(BUDGET_ENV, "").lower() != "off"
+        # Concurrency hides latency under the rate limit; a local server needs little.
+        chains = 32 if limited else 6
         async with KlaviyoClient(
-            key, base_url=conn.base_url, budget=RateBudget(enabled=limited)
+            key,
+            base_url=conn.base_url,
+            budget=RateBudget(enabled=limited),
+            max_in_flight=128 if limited else chains,
         ) as client:
-            # Concurrency hides latency under the rate limit; a local server needs little.
-            engine = SyncEngine(
-                db, client, who="command line", on_progress=bar, chains=32 if limited else 6
-            )
+            engine = SyncEngine(db, client, who="command line", on_progress=bar, chains=chains)
             return await engine.run("manual", full=args.full)
 
     try:

@@ -8,13 +8,15 @@ which is how the emulator answers `equals(id|email|phone_number, …)` without a
 
 from __future__ import annotations
 
+import _random
 import random
 import re
+import threading
 import unicodedata
 from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from engage_desktop.emulator.timeutil import iso
@@ -117,6 +119,9 @@ LIST_TEMPLATES: list[tuple[str, float]] = [
 ]
 
 
+_c_seed = _random.Random.seed  # what random.Random.seed does for an int, without its wrapper
+
+
 def _mix(x: int) -> int:
     """splitmix64: a fast, well-spread 64-bit hash."""
     x = (x + 0x9E3779B97F4A7C15) & _M64
@@ -128,15 +133,21 @@ def _mix(x: int) -> int:
 _FOLD = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ı": "i", "æ": "ae", "ß": "ss"})
 
 
+@lru_cache(maxsize=1024)  # names come from short lists
 def _slug(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
     ascii_text = folded.encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z]", "", ascii_text.lower()) or "user"
 
 
+# Crockford base32 two characters at a time: a ULID's 130 bits are 13 chunks of 10
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
+_PAIR_SHIFTS = tuple(range(120, -1, -10))
+
+
 def encode_ulid(ms: int, rand80: int) -> str:
     value = (ms << 80) | rand80
-    return "".join(_CROCKFORD[(value >> (5 * k)) & 31] for k in range(25, -1, -1))
+    return "".join([_PAIRS[(value >> s) & 1023] for s in _PAIR_SHIFTS])
 
 
 def decode_ulid(text: str) -> tuple[int, int] | None:
@@ -170,6 +181,7 @@ class AccountData:
             raise ValueError(f"at most {_PHONE_SPACE} generated profiles")
         self.seed = seed
         self.n = n_profiles
+        self._local = threading.local()
         self._key = _mix(seed * 0x100000001B3 + 0x5EED)
         self._tag40 = self._key >> 24  # top 40 bits of the ULID randomness: this account
         self._mask40 = _mix(self._key) & ((1 << 40) - 1)
@@ -186,7 +198,21 @@ class AccountData:
         return "".join(alphabet[(h >> (6 * k)) % len(alphabet)] for k in range(6))
 
     def _rng(self, i: int, salt: int) -> random.Random:
-        return random.Random(_mix(self._key ^ (i * 0x9E3779B1) ^ (salt << 56)))
+        """The generator random.Random(seed) would be, made by reseeding one kept per salt
+        and thread: Random(seed) seeds twice (in __new__, from the OS, and in __init__),
+        and profiles are rendered by the hundred thousand. Valid until the next call with
+        the same salt on this thread."""
+        rngs: dict[int, random.Random] | None = getattr(self._local, "rngs", None)
+        if rngs is None:
+            rngs = self._local.rngs = {}
+        r = rngs.get(salt)
+        if r is None:
+            r = rngs[salt] = random.Random()
+        _c_seed(r, self._seed_of(i, salt))
+        return r
+
+    def _seed_of(self, i: int, salt: int) -> int:
+        return _mix(self._key ^ (i * 0x9E3779B1) ^ (salt << 56))
 
     def profile_id(self, i: int, created_ms: int | None = None) -> str:
         """A ULID: creation time, then 40 bits naming the account and 40 encoding i."""
@@ -231,11 +257,12 @@ class AccountData:
             first = first[:10_000]
         return first, last
 
-    def email(self, i: int) -> str | None:
+    def email(self, i: int, names: tuple[str | None, str | None] | None = None) -> str | None:
+        """`names`: profile i's names when the caller has them already."""
         r = self._rng(i, 2)
         if r.random() < 0.08:
             return None
-        first, last = self.names(i)
+        first, last = names or self.names(i)
         return f"{_slug(first or '')[:20]}.{_slug(last or '')[:20]}{i}@{r.choice(DOMAINS)}"
 
     def index_for_email(self, email: str) -> int | None:
@@ -254,9 +281,11 @@ class AccountData:
             return f"+447{r.choice(UK_PREFIXES)}{d}"
         return f"+1{r.choice(AREA_CODES)}{d}"
 
-    def phone(self, i: int) -> str | None:
-        """Mostly E.164; some national format, some invalid, a few repeating i-1's number."""
-        r = self._rng(i, 3)
+    def phone(self, i: int, r: random.Random | None = None) -> str | None:
+        """Mostly E.164; some national format, some invalid, a few repeating i-1's number.
+
+        `r`: profile i's phone generator when the caller made it (see `_rng`)."""
+        r = r or self._rng(i, 3)
         roll = r.random()
         if roll < 0.12:
             return None
@@ -264,7 +293,8 @@ class AccountData:
             d = self._digits7(i)
             return r.choice(INVALID_PHONES).format(d=d, a=d[:3], b=d[3:])
         if roll < 0.145 and i > 0:
-            prev = self.phone(i - 1)
+            # its own generator: the kept one for salt 3 is in use here
+            prev = self.phone(i - 1, random.Random(self._seed_of(i - 1, 3)))
             if prev and prev.startswith("+1") and len(prev) == 12:
                 return f"({prev[2:5]}) {prev[5:8]}-{prev[8:]}"
         e164 = self._e164(i, r)
@@ -294,7 +324,7 @@ class AccountData:
         phone = self.phone(i)
         city = r.choice(CITIES)
         return {
-            "email": self.email(i),
+            "email": self.email(i, (first, last)),
             "phone_number": phone,
             "external_id": f"shop-{i}" if r.random() < 0.3 else None,
             "first_name": first,

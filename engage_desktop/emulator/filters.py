@@ -116,13 +116,14 @@ def as_time(cond: Condition) -> float:
 
 def compare_time(value: float, cond: Condition) -> bool:
     """Whether a time satisfies a comparison condition."""
-    t = as_time(cond)
-    return {
-        "greater-than": value > t,
-        "greater-or-equal": value >= t,
-        "less-than": value < t,
-        "less-or-equal": value <= t,
-    }.get(cond.op, False)
+    t, op = as_time(cond), cond.op
+    if op == "greater-than":
+        return value > t
+    if op == "greater-or-equal":
+        return value >= t
+    if op == "less-than":
+        return value < t
+    return op == "less-or-equal" and value <= t
 
 
 def as_strings(cond: Condition) -> list[str]:

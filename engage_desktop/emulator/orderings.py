@@ -57,7 +57,11 @@ class Ordering:
             over_it: Iterator[tuple[Key, int]] = (
                 ((k, i), i) for k, i in reversed(self._overlay[:o_hi])
             )
-            merged = heapq.merge(base_it, over_it, key=lambda t: t[0], reverse=True)
+            merged = (
+                heapq.merge(base_it, over_it, key=lambda t: t[0], reverse=True)
+                if moved
+                else base_it
+            )
         else:
             lo = 0 if after is None else bisect.bisect_right(self._base, after, key=full)
             o_lo = 0 if after is None else bisect.bisect_right(self._overlay, (after[0], after[1]))
@@ -67,7 +71,7 @@ class Ordering:
                 if i not in moved
             )
             over_it = (((k, i), i) for k, i in self._overlay[o_lo:])
-            merged = heapq.merge(base_it, over_it, key=lambda t: t[0])
+            merged = heapq.merge(base_it, over_it, key=lambda t: t[0]) if moved else base_it
         excluded = self._excluded
         for key, i in merged:
             if not excluded(i):

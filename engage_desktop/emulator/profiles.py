@@ -3,6 +3,8 @@ ids-only `/api/lists/{id}/relationships/profiles`."""
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -37,10 +39,18 @@ def _csv(req: Request, name: str, allowed: list[str] | None) -> list[str] | None
     return values
 
 
+@functools.lru_cache(maxsize=512)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
 def _sparse(attrs: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for path in fields:
-        parts = path.split(".")
+        parts = _parts(path)
+        if len(parts) == 1:
+            out[path] = attrs.get(path)
+            continue
         src: Any = attrs
         for p in parts:
             src = src.get(p) if isinstance(src, dict) else None
@@ -139,7 +149,7 @@ class ProfileViews:
             ordering,
             sort.startswith("-"),
             size,
-            lambda i: all(self._match(i, c) for c in conds),
+            self._matcher(conds),
             [c for c in conds if c.field == sort_field],
             filters.as_time,
         )
@@ -173,7 +183,7 @@ class ProfileViews:
             ordering,
             sort.startswith("-"),
             size,
-            lambda i: all(self._match(i, c, lst) for c in conds),
+            self._matcher(conds, lst),
             [c for c in conds if c.field == "joined_group_at"],
             filters.as_time,
         )
@@ -221,6 +231,37 @@ class ProfileViews:
             found = hits if found is None else found & hits
         return found
 
+    def _matcher(
+        self, conds: list[Condition], lst: ListState | None = None
+    ) -> Callable[[int], bool]:
+        """`_match` of every condition, with the time comparisons bound once per request
+        (pages test each row they pass)."""
+        s = self.store
+        checks: list[Callable[[int], bool]] = []
+        for c in conds:
+            if c.field in _EQUALITY_FIELDS:
+                continue
+            if c.field in _TIME_FIELDS and c.op in _TIME_OPS:
+                if c.field == "created":
+                    value: Callable[[int], float] = s.created
+                elif c.field == "updated":
+                    value = s.updated
+                else:
+                    assert lst is not None
+                    value = functools.partial(s.joined, lst)
+                checks.append(_time_check(value, _TIME_OPS[c.op], filters.as_time(c)))
+            else:
+                checks.append(functools.partial(self._match, c=c, lst=lst))
+        if not checks:
+            return lambda i: True
+        if len(checks) == 1:
+            return checks[0]
+
+        if len(checks) == 2:  # a window: lower and upper bound
+            first, second = checks
+            return lambda i: first(i) and second(i)
+        return lambda i: all(check(i) for check in checks)
+
     def _match(self, i: int, c: Condition, lst: ListState | None = None) -> bool:
         s = self.store
         if c.field in _EQUALITY_FIELDS:
@@ -240,6 +281,20 @@ class ProfileViews:
             entries = (email.get("marketing") or {}).get(holder) or []
             return any(_compare(e.get(attr), c) for e in entries if isinstance(e, dict))
         return False  # _kx, push_token: not modelled, so nothing matches
+
+
+_TIME_OPS: dict[str, Callable[[float, float], bool]] = {
+    "greater-than": operator.gt,
+    "greater-or-equal": operator.ge,
+    "less-than": operator.lt,
+    "less-or-equal": operator.le,
+}
+
+
+def _time_check(
+    value: Callable[[int], float], op: Callable[[float, float], bool], t: float
+) -> Callable[[int], bool]:
+    return lambda i: op(value(i), t)
 
 
 def _compare(value: Any, c: Condition) -> bool:

@@ -56,7 +56,13 @@ class _Target:
     subscriptions: bool
     doing: str
     since: float | None = None  # only records with t > since (an incremental pull)
+    fields: tuple[str, ...] | None = None  # a sparse fieldset (the key field is added)
     stats: PullStats = field(default_factory=PullStats)
+
+    def sparse(self) -> tuple[str, ...] | None:
+        if self.fields is None or self.key_field in self.fields:
+            return self.fields
+        return (*self.fields, self.key_field)
 
 
 def _iso(ts: int) -> str:
@@ -64,7 +70,7 @@ def _iso(ts: int) -> str:
 
 
 def _when(p: Profile, fld: str) -> float | None:
-    t = {"created": p.created, "updated": p.updated, "joined_group_at": p.joined_group_at}[fld]
+    t: datetime | None = getattr(p, fld)  # created, updated or joined_group_at
     return t.timestamp() if t is not None else None
 
 
@@ -85,7 +91,8 @@ class ParallelPull:
 
     async def _edge(self, sort: str) -> float | None:
         t = self.target
-        params = profile_params(self._since_filter(), sort, False)
+        only_key = None if t.fields is None else (t.key_field,)
+        params = profile_params(self._since_filter(), sort, False, only_key)
         params["page[size]"] = "1"
         doc = await self.client.get_page(t.path, params, t.op, t.doing)
         data = models.resources(doc)
@@ -96,7 +103,7 @@ class ParallelPull:
         flt = f"greater-than({t.key_field},{_iso(chain.lo - 1)})"
         if chain.hi is not None:
             flt += f",less-than({t.key_field},{_iso(chain.hi)})"
-        params = profile_params(flt, t.key_field, t.subscriptions)
+        params = profile_params(flt, t.key_field, t.subscriptions, t.sparse())
         async for page in self.client.iter_pages(t.path, params, t.op, t.doing):
             self.stats.pages += 1
             keep: list[Profile] = []
@@ -212,15 +219,26 @@ async def _consume(
 
 
 def pull_profiles(
-    client: KlaviyoClient, chains: int = 24, subscriptions: bool = True
+    client: KlaviyoClient,
+    chains: int = 24,
+    subscriptions: bool = True,
+    fields: tuple[str, ...] | None = None,
 ) -> ParallelPull:
-    """Every profile of the account, fetched as up to `chains` concurrent windows on `created`."""
-    target = _Target("/api/profiles", "get_profiles", "created", subscriptions, "read profiles")
+    """Every profile of the account, fetched as up to `chains` concurrent windows on `created`.
+
+    `fields` (here and below): only these attributes (a sparse fieldset); None: all."""
+    target = _Target(
+        "/api/profiles", "get_profiles", "created", subscriptions, "read profiles", fields=fields
+    )
     return ParallelPull(client, target, chains)
 
 
 def pull_updated_profiles(
-    client: KlaviyoClient, since: float, chains: int = 8, subscriptions: bool = True
+    client: KlaviyoClient,
+    since: float,
+    chains: int = 8,
+    subscriptions: bool = True,
+    fields: tuple[str, ...] | None = None,
 ) -> ParallelPull:
     """Profiles updated after `since` (whole seconds), as concurrent windows on `updated`.
 
@@ -228,7 +246,13 @@ def pull_updated_profiles(
     incremental run; callers keep an overlap on `since` and upsert by id.
     """
     target = _Target(
-        "/api/profiles", "get_profiles", "updated", subscriptions, "read changed profiles", since
+        "/api/profiles",
+        "get_profiles",
+        "updated",
+        subscriptions,
+        "read changed profiles",
+        since,
+        fields,
     )
     return ParallelPull(client, target, chains)
 
@@ -239,6 +263,7 @@ def pull_list_members(
     chains: int = 8,
     subscriptions: bool = True,
     since: float | None = None,
+    fields: tuple[str, ...] | None = None,
 ) -> ParallelPull:
     """Members of a list (those who joined after `since`, if given), as concurrent windows on
     `joined_group_at`."""
@@ -249,6 +274,7 @@ def pull_list_members(
         subscriptions,
         "read list members",
         since,
+        fields,
     )
     return ParallelPull(client, target, chains)
 

@@ -26,6 +26,14 @@ def slow_emulator() -> Iterator[EmulatorThread]:
 
 
 @pytest.fixture(scope="module")
+def fetch_emulator() -> Iterator[EmulatorThread]:
+    # Enough rows that the fetch writes staging batches well before its end: with fewer,
+    # the only batch lands just before the commit, and staged rows exist for ~10 ms.
+    with EmulatorThread(Settings(profiles=4000, lists=3, latency_ms=150)) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
 def big_emulator() -> Iterator[EmulatorThread]:
     with EmulatorThread(Settings(profiles=20000, lists=2, rate_limits=False)) as emu:
         yield emu
@@ -115,9 +123,9 @@ def test_a_second_process_is_refused_with_who_and_since(
 
 
 def test_kill_9_during_fetch_leaves_the_database_intact(
-    tmp_path: Path, slow_emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fetch_emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = connected(tmp_path, slow_emulator.url, monkeypatch)
+    env = connected(tmp_path, fetch_emulator.url, monkeypatch)
     victim = start_sync(tmp_path, env)
     wait_for(lambda: query(tmp_path, "SELECT count(*) FROM staged_profiles")[0][0] > 0)
     victim.send_signal(signal.SIGKILL)
