@@ -7,6 +7,7 @@ to the services. Background sync events reach the screens only through the `Engi
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import shutil
 import sys
@@ -87,7 +88,7 @@ class EngageApp:
         self.session_keys: dict[str, ApiKey] = {}  # keys typed this session (no keyring)
         self._sync_client = sync_client or (lambda conn, key: KlaviyoClient(key, conn.base_url))
         self.bridge = EngineBridge()
-        self.runner = BackgroundSync(db_path, self._client_for, self.bridge.publish)
+        self.runner = BackgroundSync(db_path, self.key_for, self._client_for, self.bridge.publish)
         table = ContactTable(ctx.db)
         self.message = NewMessageScreen(ctx)
         self.contacts = ContactsScreen(ctx)
@@ -125,6 +126,10 @@ class EngageApp:
 
     # ----- start ----------------------------------------------------------------------------
     def start(self) -> None:
+        # Everything built so far (Qt bindings, modules, screens) lives as long as the app:
+        # keep it out of the cyclic collector, whose full passes would otherwise walk it all
+        # while holding the GIL (100+ ms stalls of the GUI during a sync).
+        gc.freeze()
         self.runner.start()
         self.runner.submit(self.scheduler.run_forever())
         self.runner.submit(OptOutLoop(self.runner.push_due).run_forever())

@@ -26,7 +26,7 @@ from engage_desktop.storage.keystore import KeyStore
 from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.storage.runs import RunRepo
 from engage_desktop.sync.engine import NotConnected, SyncEngine
-from engage_desktop.sync.events import SyncProgress
+from engage_desktop.sync.events import Event, SyncProgress, SyncRefused, event_line
 from engage_desktop.sync.lock import SyncLockHeld
 from engage_desktop.sync.profiles import normalize_phone
 from engage_desktop.sync.pusher import OptOutPusher
@@ -35,6 +35,8 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 KEY_ENV = "KLAVIYO_API_KEY"
 # "off" lifts our own rate budget: only for the emulator run with --rate-limits off.
 BUDGET_ENV = "ENGAGE_DESKTOP_RATE_BUDGET"
+# How many times one request is tried before a sync gives up (default 8): tests make it 2.
+ATTEMPTS_ENV = "ENGAGE_DESKTOP_MAX_ATTEMPTS"
 
 
 def add_parsers(sub: Any) -> None:
@@ -55,6 +57,12 @@ def add_parsers(sub: Any) -> None:
     s = sub.add_parser("sync", help="sync contacts from Klaviyo now")
     s.add_argument("--full", action="store_true", help="fetch everything (finds removals)")
     s.add_argument("--json", action="store_true", help="last stdout line: the result as JSON")
+    s.add_argument(
+        "--events",
+        action="store_true",
+        help="stdout: one JSON line per progress snapshot and for the result (the app reads it)",
+    )
+    s.add_argument("--trigger", choices=["manual", "schedule", "install"], default="manual")
     st = sub.add_parser("status", help="connection, last run, next run, counts, pending opt-outs")
     st.add_argument("--json", action="store_true")
     ct = sub.add_parser("contacts", help="list contacts")
@@ -184,16 +192,29 @@ class _Bar:
             sys.stderr.write("\n")
 
 
+class _Events:
+    """The machine-readable progress stream of `sync --events`."""
+
+    def __call__(self, event: Event) -> None:
+        sys.stdout.write(event_line(event) + "\n")
+        sys.stdout.flush()
+
+
 def _sync(args: argparse.Namespace, db: Database) -> int:
     conn = ConnectionRepo(db).get()
     if conn is None:
         _err("not connected to Klaviyo yet: run `engage-desktop connect klaviyo …` first")
+        if args.events:
+            _Events()(SyncRefused("Not connected to Klaviyo.", "config"))
         return EXIT_CONFIG
     key = _key_for(conn)
     if key is None:
         _err(f"no API key: set {KEY_ENV} (no usable keyring held it)")
+        if args.events:
+            _Events()(SyncRefused("The API key is not available.", "config"))
         return EXIT_CONFIG
     bar = _Bar()
+    events = _Events() if args.events else None
 
     async def go() -> Any:
         limited = os.environ.get(BUDGET_ENV, "").lower() != "off"
@@ -204,23 +225,36 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
             base_url=conn.base_url,
             budget=RateBudget(enabled=limited),
             max_in_flight=128 if limited else chains,
+            max_attempts=int(os.environ.get(ATTEMPTS_ENV) or 8),
         ) as client:
-            engine = SyncEngine(db, client, who="command line", on_progress=bar, chains=chains)
-            return await engine.run("manual", full=args.full)
+            engine = SyncEngine(
+                db,
+                client,
+                who="Engage Desktop" if events else "command line",
+                on_progress=events or bar,
+                chains=chains,
+            )
+            return await engine.run(args.trigger, full=args.full)
 
     try:
         result = asyncio.run(go())
     except SyncLockHeld as exc:
         _err(str(exc))
+        if events:
+            events(SyncRefused(str(exc), "locked"))
         return EXIT_LOCKED
     except NotConnected as exc:
         _err(str(exc))
+        if events:
+            events(SyncRefused(str(exc), "config"))
         return EXIT_CONFIG
     except KeyboardInterrupt:
         bar.done()
         _err("cancelled; contacts were left as they were")
         return EXIT_FAILED
     bar.done()
+    if events:
+        events(result)
     summary = result.as_json()
     if result.status != "succeeded":
         _err(f"sync failed: {result.error}")

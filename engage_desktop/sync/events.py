@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from engage_desktop.core.runs import RUN_COUNTS
@@ -61,3 +62,27 @@ class SyncRefused:
 
     reason: str
     kind: str  # locked | config
+
+
+Event = SyncProgress | SyncResult | SyncRefused
+_KINDS: dict[str, type[SyncProgress] | type[SyncResult] | type[SyncRefused]] = {
+    "progress": SyncProgress,
+    "result": SyncResult,
+    "refused": SyncRefused,
+}
+
+
+def event_line(event: Event) -> str:
+    """One event as a JSON line: how a sync in a child process reports to the app."""
+    kind = next(k for k, cls in _KINDS.items() if isinstance(event, cls))
+    return json.dumps({"event": kind, **asdict(event)})
+
+
+def parse_event(line: str) -> Event | None:
+    """The event on a line written by `event_line`; None for anything else."""
+    try:
+        doc = json.loads(line)
+        cls = _KINDS[doc.pop("event")]
+        return cls(**doc)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None

@@ -1,8 +1,10 @@
-"""Syncs in the background: the engine on its own asyncio loop in a worker thread.
+"""Syncs in the background: their own asyncio loop in a worker thread, never the GUI's.
 
 The app never waits on it. It hands in requests (`request_sync`, `cancel`, `push_opt_outs`)
 and hears back through one callback, called on the worker thread with immutable events
 (`SyncProgress`, `SyncResult`, `SyncRefused`); the GUI's bridge turns those into signals.
+The run itself is the engine in a child process (`sync/child.py`), so its CPU work never
+holds the interpreter lock the GUI thread needs; opt-out pushes (a few requests) run here.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from engage_desktop.core.secrets import ApiKey
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.database import Database, open_database
+from engage_desktop.storage.lease import LeaseRepo
 from engage_desktop.storage.outbox import OutboxRepo
-from engage_desktop.sync.engine import NotConnected, SyncEngine
+from engage_desktop.sync.child import run_child, sync_command
 from engage_desktop.sync.events import SyncProgress, SyncRefused, SyncResult
 from engage_desktop.sync.lock import SyncLockHeld
 from engage_desktop.sync.pusher import OptOutPusher
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 
 # Builds a client for the saved connection; None when its key is unavailable.
 ConnectionClient = Callable[[Connection], KlaviyoClient | None]
+ConnectionKey = Callable[[Connection], ApiKey | None]
 Listener = Callable[[object], None]
 
 
@@ -37,18 +42,16 @@ class BackgroundSync:
     def __init__(
         self,
         db_path: Path | str,
+        key_for: ConnectionKey,
         client_for: ConnectionClient,
         listener: Listener,
-        *,
-        who: str = "Engage Desktop",
-        chains: int = 32,
     ) -> None:
         self._db_path = db_path
+        self._key_for = key_for
         self._client_for = client_for
         self._listener = listener
-        self._who = who
-        self._chains = chains
-        self._loop = asyncio.new_event_loop()
+        # A plain asyncio loop even when the app's policy (qasync) makes Qt loops.
+        self._loop = asyncio.DefaultEventLoopPolicy().new_event_loop()
         self._thread = threading.Thread(target=self._serve, name="sync", daemon=True)
         self._db: Database | None = None
         self._current: asyncio.Task[Any] | None = None
@@ -108,48 +111,65 @@ class BackgroundSync:
         if mine:
             self._current = asyncio.current_task()
         try:
-            return await self._run(trigger, full)
+            result = await self._run(trigger, full)
+        except asyncio.CancelledError:
+            self._current = None if mine else self._current
+            self._listener(
+                SyncResult(
+                    self._run_id,
+                    "cancelled",
+                    trigger,
+                    full,
+                    error="cancelled; contacts were left as they were",
+                )
+            )
+            raise
         finally:
             if mine:
                 self._current = None
+        if result is not None:  # told once the run is over: `running` is already False
+            self._listener(result)
+        return result
 
     async def _run(self, trigger: str, full: bool) -> SyncResult | None:
         assert self._db is not None
         conn = ConnectionRepo(self._db).get()
-        client = self._client_for(conn) if conn is not None else None
-        if conn is None or client is None:
+        key = self._key_for(conn) if conn is not None else None
+        if conn is None or key is None:
             why = "Not connected to Klaviyo." if conn is None else "The API key is not available."
             self._listener(SyncRefused(why, "config"))
             return None
-        async with client:
-            engine = SyncEngine(
-                self._db, client, who=self._who, on_progress=self._progress, chains=self._chains
-            )
-            try:
-                result = await engine.run(trigger, full)
-            except SyncLockHeld as exc:
-                self._listener(SyncRefused(str(exc), "locked"))
-                raise
-            except NotConnected as exc:
-                self._listener(SyncRefused(str(exc), "config"))
-                return None
-            except asyncio.CancelledError:
-                self._listener(
-                    SyncResult(
-                        self._run_id,
-                        "cancelled",
-                        trigger,
-                        full,
-                        error="cancelled; contacts were left as they were",
-                    )
-                )
-                raise
-        self._listener(result)
+        self._run_id = 0
+        outcome = await run_child(sync_command(self._db_path, trigger, full), key, self._event)
+        last = outcome.last
+        if isinstance(last, SyncResult):
+            return last
+        if isinstance(last, SyncRefused):
+            held = LeaseRepo(self._db).current()
+            if last.kind == "locked" and held is not None:
+                raise SyncLockHeld(held)  # the scheduler looks again later
+            return None
+        log.error(
+            "sync process ended (exit %d) without a result: %s",
+            outcome.returncode,
+            outcome.stderr_tail,
+        )
+        result = SyncResult(
+            self._run_id,
+            "failed",
+            trigger,
+            full,
+            error=f"the sync process stopped unexpectedly (exit {outcome.returncode}): "
+            f"{outcome.stderr_tail.splitlines()[-1] if outcome.stderr_tail else 'no message'}",
+        )
         return result
 
-    def _progress(self, snapshot: SyncProgress) -> None:
-        self._run_id = snapshot.run_id
-        self._listener(snapshot)
+    def _event(self, event: object) -> None:
+        """Progress and refusals go on at once; the result once the run is over."""
+        if isinstance(event, SyncProgress):
+            self._run_id = event.run_id
+        if not isinstance(event, SyncResult):
+            self._listener(event)
 
     async def push_due(self) -> object:
         assert self._db is not None

@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.nav = QTreeWidget()
         self.nav.setHeaderHidden(True)
         self.nav.setRootIsDecorated(False)
+        self.nav.setIndentation(14)
         self.nav.setMaximumWidth(230)
         self.nav.setAccessibleName("Navigation")
         self.nav.setObjectName("nav")

@@ -74,7 +74,15 @@ def tray() -> SpyTray:
 
 
 @pytest.fixture
-def engage(qtbot: QtBot, ctx: AppContext, tmp_path: Path, tray: SpyTray) -> Iterator[EngageApp]:
+def engage(
+    qtbot: QtBot,
+    ctx: AppContext,
+    tmp_path: Path,
+    tray: SpyTray,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[EngageApp]:
+    monkeypatch.setenv("ENGAGE_DESKTOP_MAX_ATTEMPTS", "2")  # the sync process gives up fast
+
     def impatient(conn: Connection, key: ApiKey) -> KlaviyoClient:
         return KlaviyoClient(key, conn.base_url, max_attempts=2, retry_base_s=0.05)
 

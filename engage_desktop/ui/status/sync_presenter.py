@@ -70,7 +70,10 @@ class SyncPresenter(QObject):
 
     # ----- polling ----------------------------------------------------------------------------
     def watch(self) -> None:
-        """Another process's run disables the buttons (and says who); its commit refreshes."""
+        """Another process's run disables the buttons (and says who); its commit refreshes.
+        Nothing to look at while our own run goes (and no GUI-thread reads to wait on)."""
+        if self._running_here():
+            return
         conn = ConnectionRepo(self._db).get()
         elsewhere = run_elsewhere(LeaseRepo(self._db))
         blocked = elsewhere
