@@ -275,6 +275,7 @@ class SyncEngine:
                 requests=self.client.stats.requests,
                 throttled=self.client.stats.throttled,
                 issues=tally.issues,
+                current_list=tally.current_list,
             )
         )
 

@@ -81,6 +81,15 @@ class Tally:
     expected: int | None = None
     joined: dict[str, float] = field(default_factory=dict)  # list id -> newest join seen
     seen_paths: set[str] = field(default_factory=set)
+    reading: dict[str, str] = field(default_factory=dict)  # list id -> name, in progress
+
+    @property
+    def current_list(self) -> str | None:
+        """The lists being read now, as shown in the status panel."""
+        names = list(self.reading.values())
+        if not names:
+            return None
+        return ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
 
     def saw_join(self, list_id: str, when: float) -> None:
         self.joined[list_id] = max(when, self.joined.get(list_id, when))
@@ -144,6 +153,7 @@ class Fetcher:
         async def members_side() -> None:
             while queue:
                 lst = queue.pop(0)
+                self.tally.reading[lst.id] = lst.name
                 await self._drain(
                     pull_list_members(self.client, lst.id, self.chains, fields=self._fields), lst.id
                 )
@@ -172,6 +182,7 @@ class Fetcher:
             pull = pull_list_members(
                 self.client, lst.id, chains[lst.id], since=since, fields=self._fields
             )
+            self.tally.reading[lst.id] = lst.name
             jobs.append(self._drain(pull, lst.id))
         if not full and self.conn.profiles_watermark is not None:
             since = self.conn.profiles_watermark - OVERLAP_S
@@ -185,15 +196,18 @@ class Fetcher:
             self._stage(page, list_id)
         if list_id:
             self.tally.lists_done += 1
+            self.tally.reading.pop(list_id, None)
 
     async def _drain_ids(self, lst: KlaviyoList, windows: int) -> None:
         # No join times come with ids: the list's watermark is our clock at the start (the
         # incremental overlap covers a clock that differs from Klaviyo's by minutes).
         self.tally.saw_join(lst.id, time.time())
+        self.tally.reading[lst.id] = lst.name
         since = lst.created.timestamp() if lst.created else 0.0
         async for ids in pull_list_member_ids(self.client, lst.id, since, windows):
             self._buffer([], [(lst.id, pid) for pid in ids], [])
         self.tally.lists_done += 1
+        self.tally.reading.pop(lst.id, None)
 
     def _buffer(
         self,

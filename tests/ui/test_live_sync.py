@@ -177,6 +177,7 @@ def test_the_panel_follows_a_real_run_and_ends_with_its_result(
     phases = [s.phase for s in seen]
     assert phases[0] == "planning" and "fetching" in phases and "committing" in phases
     assert seen[-1].fetched == result.counts["fetched"] > 0
+    assert any(s.current_list for s in seen if s.phase == "fetching")
     assert 0 < p.renders - renders <= len(seen)  # coalesced, never more than the snapshots
     assert f"view run #{result.run_id}" in p.headline.text()
     assert f"{result.counts['updated']:,} updated" in p.detail.text()
