@@ -258,7 +258,7 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
     summary = result.as_json()
     if result.status != "succeeded":
         _err(f"sync failed: {result.error}")
-    else:
+    elif not args.events:  # with --events, stdout holds nothing but events
         print(
             f"Sync {result.status} in {result.duration_s:.1f}s: "
             + ", ".join(f"{k} {summary[k]}" for k in (*RUN_COUNTS[:6], "issues"))

@@ -154,3 +154,24 @@ def test_key_kept_in_the_keyring_serves_later_commands(
             assert DEMO_API_KEY.encode() not in stored.read_bytes()
     finally:
         keyring.set_keyring(previous)
+
+
+def test_sync_events_stream_progress_then_the_result(
+    env: Path, live: EmulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engage_desktop.sync.events import SyncProgress, SyncRefused, SyncResult, parse_event
+
+    assert run(env, "sync", "--events") == 2  # not connected: a refusal event, exit 2
+    refused = parse_event(capsys.readouterr().out.strip().splitlines()[-1])
+    assert isinstance(refused, SyncRefused) and refused.kind == "config"
+    args = ("connect", "klaviyo", "--base-url", live.url, "--consent", "inferred")
+    assert run(env, *args, "--lists", "all") == 0
+    capsys.readouterr()
+    assert run(env, "sync", "--events", "--trigger", "schedule", "--full") == 0
+    events = [parse_event(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert all(e is not None for e in events)
+    progress = [e for e in events if isinstance(e, SyncProgress)]
+    assert progress and progress[0].phase == "planning"
+    result = events[-1]
+    assert isinstance(result, SyncResult)
+    assert result.status == "succeeded" and result.trigger == "schedule" and result.full
