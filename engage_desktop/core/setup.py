@@ -121,6 +121,7 @@ def summary_lines(draft: SetupDraft, list_names: dict[str, str]) -> list[str]:
     if draft.demo:
         lines[0] += " — demo"
     lines.append(f"SMS consent: {draft.consent.value.title()}")
+    lines.append(f"Phone numbers without a country code: {draft.default_region}")
     if not draft.sync_contacts:
         lines.append("Contacts: not synced (opt-outs are still sent to Klaviyo)")
     elif draft.every_list:

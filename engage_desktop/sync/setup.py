@@ -130,6 +130,7 @@ def save_setup(db: Database, keys: KeyStore, draft: SetupDraft) -> tuple[Connect
             base_url=v.base_url,
             consent_mode=draft.consent,
             lists=draft.chosen_lists,
+            default_region=draft.default_region,
             key_in_keyring=stored,
         )
     with db.atomic():

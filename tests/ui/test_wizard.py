@@ -66,6 +66,7 @@ def test_valid_key_to_connect(
     wizard.next()
     consent = wizard.page(Step.CONSENT)
     consent.buttons[ConsentMode.EXPLICIT].click()
+    consent.region.setCurrentIndex(consent.region.findData("GB"))
     assert consent.table.item(3, 1).text().startswith("Never subscribed")
     wizard.next()
     contacts = wizard.page(Step.CONTACTS)
@@ -98,6 +99,7 @@ def test_valid_key_to_connect(
     saved = ConnectionRepo(ctx.db).get()
     assert saved is not None and saved.lists == (first,)
     assert saved.consent_mode is ConsentMode.EXPLICIT and saved.needs_full
+    assert saved.default_region == "GB"
     assert [(m.name, m.type, m.path) for m in FieldRepo(ctx.db).mappings()] == [
         ("Loyalty points", FieldType.NUMBER, "properties.loyalty_points")
     ]

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import phonenumbers
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QRadioButton,
@@ -74,11 +77,27 @@ class ConsentPage(QWizardPage):
         )
         note.setWordWrap(True)
         layout.addWidget(note)
+        self.region = QComboBox()
+        self.region.setAccessibleName("Default country for phone numbers")
+        for code in sorted(phonenumbers.SUPPORTED_REGIONS):
+            self.region.addItem(f"{code} (+{phonenumbers.country_code_for_region(code)})", code)
+        self.region.setCurrentIndex(self.region.findData(wizard.draft.default_region))
+        region_label = QLabel("Phone numbers written without a country code are &from:")
+        region_label.setBuddy(self.region)
+        row = QHBoxLayout()
+        row.addWidget(region_label)
+        row.addWidget(self.region)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.region.currentIndexChanged.connect(self._region_chosen)
         self.buttons[wizard.draft.consent].setChecked(True)
         self._fill(wizard.draft.consent)
 
     def initializePage(self) -> None:
         self.buttons[self._wizard.draft.consent].setFocus()
+
+    def _region_chosen(self) -> None:
+        self._wizard.draft = replace(self._wizard.draft, default_region=self.region.currentData())
 
     def _chosen(self, mode: ConsentMode) -> None:
         self._wizard.draft = replace(self._wizard.draft, consent=mode)
