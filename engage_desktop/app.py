@@ -10,6 +10,7 @@ import asyncio
 import gc
 import logging
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -333,7 +334,7 @@ class EngageApp:
     def quit(self) -> None:
         """Really quit; a running sync is cancelled (contacts untouched) after a yes."""
         if not self.runner.running:
-            self._quit_now()
+            self.quit_now()
             return
         self.show_window()
         box = QMessageBox(
@@ -346,11 +347,11 @@ class EngageApp:
         )
         yes = box.addButton("&Quit and cancel the sync", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton("&Keep running", QMessageBox.ButtonRole.RejectRole)
-        box.buttonClicked.connect(lambda b: self._quit_now() if b is yes else None)
+        box.buttonClicked.connect(lambda b: self.quit_now() if b is yes else None)
         box.open()
         self.question = box
 
-    def _quit_now(self) -> None:
+    def quit_now(self) -> None:
         self.quitting = True
         self.notifier.hide()
         self.window.hide()
@@ -382,6 +383,14 @@ def run(opts: Options, on_shown: Callable[[EngageApp], None] | None = None) -> i
         db, KeyStore(), interactive_client, demo=opts.demo_url is not None, demo_key=opts.demo_key
     )
     engage = EngageApp(ctx, opts.data_dir, opts.demo_url)
+
+    # SIGTERM / Ctrl+C quit at once (a running sync is cancelled) and the clean-up below runs (a demo's
+    # temporary folder is removed); the timer lets Python see signals while Qt waits.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: engage.quit_now())
+    wake = QTimer(interval=500)
+    wake.timeout.connect(lambda: None)
+    wake.start()
 
     async def main() -> None:
         closed = asyncio.Event()
