@@ -384,8 +384,8 @@ def run(opts: Options, on_shown: Callable[[EngageApp], None] | None = None) -> i
     )
     engage = EngageApp(ctx, opts.data_dir, opts.demo_url)
 
-    # SIGTERM / Ctrl+C quit at once (a running sync is cancelled) and the clean-up below runs (a demo's
-    # temporary folder is removed); the timer lets Python see signals while Qt waits.
+    # SIGTERM / Ctrl+C quit at once (a running sync is cancelled) and the clean-up below runs
+    # (a demo's temporary folder is removed); the timer lets Python see signals while Qt waits.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: engage.quit_now())
     wake = QTimer(interval=500)
