@@ -30,7 +30,8 @@ STANDARD_ATTRIBUTES = (
     "location.timezone",
 )
 
-# Columns of the contact itself, filled from these Klaviyo attributes on every sync.
+# Columns of the contact itself, filled from these Klaviyo attributes unless a mapping of the
+# same name points elsewhere (always as text).
 CONTACT_COLUMNS = {
     "First name": "first_name",
     "Last name": "last_name",
@@ -79,10 +80,8 @@ def mapping_row_errors(specs: list[MappingSpec]) -> list[tuple[int, str]]:
             errors.append((row, "A platform field name is empty."))
         if not spec.path:
             errors.append((row, f"'{spec.name}' has no Klaviyo field."))
-        if spec.name in CONTACT_COLUMNS:
-            errors.append(
-                (row, f"'{spec.name}' is always filled from {CONTACT_COLUMNS[spec.name]}.")
-            )
+        if spec.name in CONTACT_COLUMNS and spec.type is not FieldType.TEXT:
+            errors.append((row, f"'{spec.name}' is a built-in text field."))
         if spec.name and spec.name in seen:
             errors.append((row, f"'{spec.name}' is mapped twice."))
         seen.add(spec.name)

@@ -96,7 +96,7 @@ def lists_problem(draft: SetupDraft) -> str | None:
 
 
 def default_mappings() -> tuple[MappingSpec, ...]:
-    """The built-in rows: our contact columns, always filled from these Klaviyo attributes."""
+    """The built-in rows: our contact columns and the Klaviyo attributes they default to."""
     return tuple(MappingSpec(name, path) for name, path in CONTACT_COLUMNS.items())
 
 

@@ -17,7 +17,7 @@ from engage_desktop.ui.contacts.contacts_model import PAGE, ContactsTableModel
 from engage_desktop.ui.history.runs_model import IssuesTableModel, RunsTableModel
 from engage_desktop.ui.lists.lists_screen import ListsTableModel
 from engage_desktop.ui.widgets.list_choice_model import ListChoiceModel
-from engage_desktop.ui.widgets.mapping_model import PATH, MappingTableModel
+from engage_desktop.ui.widgets.mapping_model import NAME, PATH, MappingTableModel
 from tests.ui.bulk import fill_contacts
 
 
@@ -86,10 +86,15 @@ def test_small_models(qtmodeltester: ModelTester, db: Database) -> None:
     lists.set_count("L1", 10)
     qtmodeltester.check(lists)
     mapping = MappingTableModel()
-    mapping.set_custom([MappingSpec("Points", "properties.points")])
+    mapping.set_mappings([MappingSpec("Points", "properties.points")])
     qtmodeltester.check(mapping)
     assert mapping.setData(mapping.index(4, PATH), "properties.x")
-    assert not mapping.setData(mapping.index(0, PATH), "email")  # built in
+    assert not mapping.setData(mapping.index(0, NAME), "Given name")  # built-in names stay
+    assert mapping.mappings() == [MappingSpec("Points", "properties.x")]
+    assert mapping.setData(mapping.index(0, PATH), "properties.nickname")  # its source may change
+    assert mapping.mappings()[0] == MappingSpec("First name", "properties.nickname")
+    assert mapping.setData(mapping.index(0, PATH), "first_name")  # back to the default
+    assert mapping.mappings() == [MappingSpec("Points", "properties.x")]
     runs = RunRepo(db)
     run = runs.start("manual", True, time.time())
     runs.add_issues(run, [("Phone", "12", "not a valid phone number")])

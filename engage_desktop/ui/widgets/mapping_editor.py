@@ -155,10 +155,10 @@ class MappingEditor(QWidget):
 
     # ----- data ----------------------------------------------------------------------------
     def set_mappings(self, specs: list[MappingSpec]) -> None:
-        self.model.set_custom(specs)
+        self.model.set_mappings(specs)
 
     def mappings(self) -> list[MappingSpec]:
-        return self.model.custom()
+        return self.model.mappings()
 
     def set_sample(self, sample: list[dict[str, Any]]) -> None:
         """Profiles sampled from the chosen lists: feeds completions and warnings."""

@@ -27,7 +27,7 @@ TYPE_LABELS = {FieldType.TEXT: "Text", FieldType.NUMBER: "Number", FieldType.DAT
 @dataclass(frozen=True)
 class MappingRow:
     spec: MappingSpec
-    builtin: bool = False  # our contact columns: always filled from the same attribute
+    builtin: bool = False  # our contact columns: name and type fixed, the source can change
 
 
 class MappingTableModel(QAbstractTableModel):
@@ -35,7 +35,8 @@ class MappingTableModel(QAbstractTableModel):
 
     def __init__(self, existing_fields: dict[str, FieldType] | None = None) -> None:
         super().__init__()
-        self._rows = [MappingRow(s, builtin=True) for s in default_mappings()]
+        self._defaults = list(default_mappings())
+        self._rows = [MappingRow(s, builtin=True) for s in self._defaults]
         self._builtin = len(self._rows)
         self.existing = dict(existing_fields or {})
         self._sample: list[dict[str, Any]] = []
@@ -60,9 +61,8 @@ class MappingTableModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         row, col = self._rows[index.row()], index.column()
-        custom = index.row() - self._builtin
-        errors = self._errors.get(custom, [])
-        warnings = self._warnings.get(custom, [])
+        errors = self._errors.get(index.row(), [])
+        warnings = self._warnings.get(index.row(), [])
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             if col == NAME:
                 return row.spec.name
@@ -75,11 +75,14 @@ class MappingTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and col == NOTES:
             return self._icon(errors, warnings)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if row.builtin:
-                return f"Built in: {row.spec.name} is always filled from {row.spec.path}."
+            if row.builtin and not errors + warnings:
+                default = self._defaults[index.row()].path
+                return (
+                    f"Built in: {row.spec.name} (text) is filled from {row.spec.path or default}."
+                )
             return "\n".join(errors + warnings) or None
         if role == Qt.ItemDataRole.ForegroundRole:
-            if row.builtin:
+            if row.builtin and col != PATH:
                 return QColor("#6b6b6b")
             if col == NOTES and errors:
                 return QColor("#b00020")
@@ -89,7 +92,8 @@ class MappingTableModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if self._rows[index.row()].builtin or index.column() == NOTES:
+        builtin = self._rows[index.row()].builtin
+        if index.column() == NOTES or (builtin and index.column() != PATH):
             return base | Qt.ItemFlag.ItemNeverHasChildren
         return base | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemNeverHasChildren
 
@@ -133,14 +137,28 @@ class MappingTableModel(QAbstractTableModel):
     def is_builtin(self, row: int) -> bool:
         return 0 <= row < self._builtin
 
-    def set_custom(self, specs: list[MappingSpec]) -> None:
+    def set_mappings(self, specs: list[MappingSpec]) -> None:
+        """Saved mappings: a built-in name changes that row's source; others add rows."""
+        builtins = {s.name: s for s in specs if s.name in {d.name for d in self._defaults}}
         self.beginResetModel()
-        self._rows = self._rows[: self._builtin] + [MappingRow(s) for s in specs]
+        self._rows = [
+            MappingRow(replace(d, path=builtins[d.name].path) if d.name in builtins else d, True)
+            for d in self._defaults
+        ] + [MappingRow(s) for s in specs if s.name not in builtins]
         self.endResetModel()
         self._recheck()
 
-    def custom(self) -> list[MappingSpec]:
-        return [r.spec for r in self._rows[self._builtin :]]
+    def mappings(self) -> list[MappingSpec]:
+        """What to save: every own row, and each built-in row whose source was changed."""
+        return [spec for _, spec in self._saved()]
+
+    def _saved(self) -> list[tuple[int, MappingSpec]]:
+        out = []
+        for i, row in enumerate(self._rows):
+            default = self._defaults[i].path if row.builtin else None
+            if not row.builtin or row.spec.path != default:
+                out.append((i, row.spec))
+        return out
 
     def set_sample(self, sample: list[dict[str, Any]], known_paths: list[str]) -> None:
         self._sample = sample
@@ -158,22 +176,23 @@ class MappingTableModel(QAbstractTableModel):
         return bool(name) and not self._rows[row].builtin and name not in self.existing
 
     def _recheck(self) -> None:
-        custom = self.custom()
+        saved = self._saved()
         self._errors = {}
-        for row, message in mapping_row_errors(custom):
-            self._errors.setdefault(row, []).append(message)
+        for i, message in mapping_row_errors([spec for _, spec in saved]):
+            self._errors.setdefault(saved[i][0], []).append(message)
         self._warnings = {}
-        checkable = [s for s in custom if s.path]
-        rows = [i for i, s in enumerate(custom) if s.path]
+        checkable = [(row, spec) for row, spec in saved if spec.path]
         if self._sample:
-            for w in mapping_warnings(checkable, self._sample, self._known):
-                self._warnings.setdefault(rows[w.row], []).append(w.message)
+            specs = [spec for _, spec in checkable]
+            for w in mapping_warnings(specs, self._sample, self._known):
+                self._warnings.setdefault(checkable[w.row][0], []).append(w.message)
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, NOTES))
 
     def _note(self, index: int, errors: list[str], warnings: list[str]) -> str:
-        if self._rows[index].builtin:
-            return "built in"
+        if self._rows[index].builtin and not errors + warnings:
+            changed = self._rows[index].spec.path != self._defaults[index].path
+            return "built in (source changed)" if changed else "built in"
         if errors:
             return errors[0]
         if warnings:

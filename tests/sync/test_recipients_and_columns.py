@@ -1,4 +1,5 @@
-"""Who a message reaches, per consent mode, from committed data (the New Message counts)."""
+"""Who a message reaches per consent mode (the New Message counts); built-in columns fed from
+another attribute."""
 
 from __future__ import annotations
 
@@ -39,3 +40,22 @@ async def test_recipients_by_consent_mode(world: World) -> None:
     list_id, _ = table.lists()[0]
     in_list = table.recipients(list_id)
     assert 0 < in_list.total < explicit.total
+
+
+async def test_a_built_in_column_can_come_from_another_attribute(world: World) -> None:
+    from engage_desktop.core.fields import FieldType
+    from engage_desktop.storage.fields import FieldMapping
+
+    world.connect(mappings=[FieldMapping("Last name", FieldType.TEXT, "properties.favorite_color")])
+    await world.sync(full=True)
+    profiles = {p["id"]: p["attributes"] for p in await world.profiles()}
+    checked = 0
+    for contact in world.contacts():
+        ids = contact.sources.get("KLAVIYO", [])
+        for profile_id in ids if len(ids) == 1 else []:  # twins merge: either profile's names
+            colour = (profiles[profile_id].get("properties") or {}).get("favorite_color")
+            assert contact.last_name == colour  # absent on the profile: the column is empty
+            assert contact.first_name == profiles[profile_id].get("first_name")
+            assert "Last name" not in contact.fields
+            checked += 1
+    assert checked > 100
