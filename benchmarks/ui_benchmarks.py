@@ -150,8 +150,6 @@ def stall(args: argparse.Namespace) -> None:
     from engage_desktop.core.consent import ConsentMode
     from engage_desktop.core.secrets import ApiKey
     from engage_desktop.emulator import DEMO_API_KEY
-    from engage_desktop.klaviyo.client import KlaviyoClient
-    from engage_desktop.klaviyo.ratelimit import RateBudget
     from engage_desktop.storage.connection import Connection, ConnectionRepo
     from engage_desktop.storage.database import open_database
     from engage_desktop.storage.keystore import KeyStore, use_memory_keyring
@@ -179,11 +177,7 @@ def stall(args: argparse.Namespace) -> None:
         ConnectionRepo(db).save(Connection(account, "Bench", emu.url, ConsentMode.INFERRED, None))
         KeyStore().save(account, ApiKey(DEMO_API_KEY))
         ctx = AppContext(db, KeyStore(), interactive_client)
-
-        def client(conn: Connection, key: ApiKey) -> KlaviyoClient:
-            return KlaviyoClient(key, conn.base_url, budget=RateBudget(enabled=limited))
-
-        engage = EngageApp(ctx, Path(d), sync_client=client)
+        engage = EngageApp(ctx, Path(d))  # the sync process reads the budget from the env
         engage.start()
         engage.window.show_screen(Screen.CONTACTS)
         lateness: list[float] = []

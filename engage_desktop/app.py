@@ -81,13 +81,14 @@ class EngageApp:
         ctx: AppContext,
         db_path: Path,
         demo_url: str | None = None,
-        sync_client: Callable[[Connection, ApiKey], KlaviyoClient] | None = None,
+        push_client: Callable[[Connection, ApiKey], KlaviyoClient] | None = None,
         notifier: Notifier | None = None,
     ) -> None:
         self.ctx = ctx
         self.demo_url = demo_url
         self.session_keys: dict[str, ApiKey] = {}  # keys typed this session (no keyring)
-        self._sync_client = sync_client or (lambda conn, key: KlaviyoClient(key, conn.base_url))
+        # Opt-outs are pushed from the sync thread; runs are a child process with its own client.
+        self._push_client = push_client or (lambda conn, key: KlaviyoClient(key, conn.base_url))
         self.bridge = EngineBridge()
         self.runner = BackgroundSync(db_path, self.key_for, self._client_for, self.bridge.publish)
         table = ContactTable(ctx.db)
@@ -128,8 +129,7 @@ class EngageApp:
     # ----- start ----------------------------------------------------------------------------
     def start(self) -> None:
         # Everything built so far (Qt bindings, modules, screens) lives as long as the app:
-        # keep it out of the cyclic collector, whose full passes would otherwise walk it all
-        # while holding the GIL (100+ ms stalls of the GUI during a sync).
+        # keep it out of the cyclic collector, so its full passes on the GUI thread stay short.
         gc.freeze()
         self.runner.start()
         self.runner.submit(self.scheduler.run_forever())
@@ -193,7 +193,7 @@ class EngageApp:
     def _client_for(self, conn: Connection) -> KlaviyoClient | None:
         """Called on the sync thread."""
         key = self.key_for(conn)
-        return None if key is None else self._sync_client(conn, key)
+        return None if key is None else self._push_client(conn, key)
 
     # ----- screens ----------------------------------------------------------------------------
     def refresh_all(self) -> None:

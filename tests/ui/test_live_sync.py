@@ -86,7 +86,7 @@ def engage(
     def impatient(conn: Connection, key: ApiKey) -> KlaviyoClient:
         return KlaviyoClient(key, conn.base_url, max_attempts=2, retry_base_s=0.05)
 
-    app = EngageApp(ctx, tmp_path, sync_client=impatient, notifier=Notifier(tray.icon(), tray))
+    app = EngageApp(ctx, tmp_path, push_client=impatient, notifier=Notifier(tray.icon(), tray))
     qtbot.addWidget(app.window)
     app.start()
     yield app

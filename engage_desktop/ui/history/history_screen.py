@@ -80,16 +80,11 @@ class HistoryScreen(QWidget):
 
     def show_run(self, run_id: int) -> None:
         """Select a run (a notification or the status panel links here)."""
+        if self.runs.row_of(run_id) is None:  # newer than what is shown
+            self.runs.set_rows(self.repo.recent(RUNS_SHOWN))
         row = self.runs.row_of(run_id)
-        if row is None:
-            self.reload_if_missing(run_id)
-            row = self.runs.row_of(run_id)
         if row is not None:
             self.runs_view.setCurrentIndex(self.runs.index(row, 0))
-
-    def reload_if_missing(self, run_id: int) -> None:
-        if self.runs.row_of(run_id) is None:
-            self.runs.set_rows(self.repo.recent(RUNS_SHOWN))
 
     def current_run(self) -> int | None:
         index = self.runs_view.currentIndex()
