@@ -274,3 +274,24 @@ def test_quitting_mid_run_asks_then_cancels_leaving_contacts(
     run = engage.history.repo.recent(1)[0]
     assert run.status == "cancelled"
     assert len(engage.contacts.table_data.ids(ContactQuery())) == before
+
+
+def test_closing_keeps_running_in_the_tray_and_says_so_once(
+    qtbot: QtBot, engage: EngageApp, tray: SpyTray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quits: list[bool] = []
+    monkeypatch.setattr(engage, "quit_now", lambda: quits.append(True))
+    engage.window.show()
+    engage.window.close()
+    assert not engage.window.isVisible() and quits == []
+    assert tray.shown[-1][0] == "Engage Desktop is still running"
+    qtbot.waitUntil(lambda: SettingsRepo(engage.ctx.db).load().tray_explained, timeout=5000)
+    shown = len(tray.shown)
+    engage.notifier.open_requested.emit()  # the tray's "Open Engage Desktop"
+    assert engage.window.isVisible()
+    engage.window.close()
+    assert len(tray.shown) == shown and quits == []  # explained once
+    SettingsRepo(engage.ctx.db).save(AppSettings(keep_in_tray=False, tray_explained=True))
+    engage.show_window()
+    engage.window.close()
+    assert quits == [True]  # without the tray option, closing quits
