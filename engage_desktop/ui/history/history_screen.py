@@ -69,6 +69,10 @@ class HistoryScreen(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
 
+        for col, width in enumerate((48, 150, 80, 90, 100, 80)):
+            self.runs_view.setColumnWidth(col, width)
+        for col, width in enumerate((240, 80, 120, 200)):
+            self.issues_view.setColumnWidth(col, width)
         self.runs_view.selectionModel().currentRowChanged.connect(self._run_chosen)
         self.export.clicked.connect(self._ask_export_path)
 
