@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from engage_desktop.core.consent import ConsentMode
@@ -222,3 +223,41 @@ def test_cancel_leaves_nothing(
     assert ConnectionRepo(ctx.db).get() is None
     assert FieldRepo(ctx.db).fields() == []
     assert memory_keyring.store == {}
+
+
+def test_the_wizard_works_from_the_keyboard_alone(
+    qtbot: QtBot, wizard: SetupWizard, ctx: AppContext
+) -> None:
+    wizard.activateWindow()
+    qtbot.waitUntil(wizard.isActiveWindow, timeout=5000)
+    page = wizard.page(Step.API_KEY)
+    page.base_url.setText(URL)
+    page.key.setFocus()
+    qtbot.keyClicks(page.key, DEMO_API_KEY)
+    press(qtbot, Qt.Key.Key_Return)  # Enter verifies
+    qtbot.waitUntil(page.isComplete, timeout=10000)
+    press(qtbot, Qt.Key.Key_Return)  # Enter on a verified key: Next
+    assert wizard.currentId() == Step.CONSENT
+    press(qtbot, Qt.Key.Key_Down)  # from Inferred to Explicit
+    assert wizard.draft.consent is ConsentMode.EXPLICIT
+    press(qtbot, Qt.Key.Key_Return)
+    assert wizard.currentId() == Step.CONTACTS
+    contacts = wizard.page(Step.CONTACTS)
+    qtbot.waitUntil(lambda: contacts.picker.loaded, timeout=10000)
+    press(qtbot, Qt.Key.Key_Tab)  # to "Sync every list"
+    press(qtbot, Qt.Key.Key_Space)
+    assert wizard.draft.every_list
+    press(qtbot, Qt.Key.Key_Return)
+    assert wizard.currentId() == Step.MAP_FIELDS
+    press(qtbot, Qt.Key.Key_Return)
+    assert wizard.currentId() == Step.FINISH
+    with qtbot.waitSignal(wizard.connected, timeout=10000):
+        press(qtbot, Qt.Key.Key_Return)  # Connect
+    assert ConnectionRepo(ctx.db).get() is not None
+
+
+def press(qtbot: QtBot, key: Qt.Key) -> None:
+    """A key where a person would press it: on the widget that has the focus."""
+    target = QApplication.focusWidget()
+    assert target is not None
+    qtbot.keyClick(target, key)

@@ -133,9 +133,8 @@ class ApiKeyPage(QWizardPage):
             self.start_verify()
 
     def _enter(self) -> None:
-        if self.isComplete():
-            self._wizard.next()
-        else:
+        """Enter verifies; on a verified key the wizard's default button (Next) takes it."""
+        if not self.isComplete():
             self.start_verify()
 
     def _edited(self) -> None:
