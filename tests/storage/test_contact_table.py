@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from engage_desktop.storage import contact_table
 from engage_desktop.storage.contact_table import ContactQuery, ContactTable
 from engage_desktop.storage.database import open_database
 
@@ -55,3 +58,18 @@ def test_rows_and_detail(tmp_path: Path) -> None:
     assert t.detail(99) is None
     r = t.recipients(None)
     assert (r.eligible, r.no_valid_phone, r.total) == (3, 1, 4)
+
+
+def test_a_word_found_only_in_emails_is_ordered_and_filtered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = table(tmp_path)
+    assert ids(t, text="work") == [2, 3]  # in no name: the emails, in name order
+    assert ids(t, text="work", sort="updated", descending=True) == [3, 2]
+    t.db.execute_sql(
+        "INSERT INTO contact_lists (id, source, external_id, name) VALUES (1, 'KLAVIYO', 'L', 'L')"
+    )
+    t.db.execute_sql("INSERT INTO list_members (list_id, contact_id) VALUES (1, 3)")
+    assert ids(t, text="work", list_id=1) == [3]
+    monkeypatch.setattr(contact_table, "SORT_IN_MEMORY_MAX", 0)  # too many to sort in memory
+    assert ids(t, text="work") == [2, 3]
