@@ -3,8 +3,6 @@ the estimated first-sync time."""
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -104,8 +102,6 @@ class ListPicker(QWidget):
             except KlaviyoError as exc:
                 self.status.setText(f"Could not count every list: {exc.user_message}")
                 break
-            except asyncio.CancelledError:
-                raise
         return True
 
     @property

@@ -24,7 +24,7 @@ class MapFieldsPage(QWizardPage):
     def __init__(self, wizard: SetupWizard) -> None:
         super().__init__()
         self._wizard = wizard
-        self._sampled_for: tuple[str, ...] | bool | None = False
+        self._sampled_for: tuple[str, ...] | bool | None = False  # False: not yet; None: all
         self._sampling: asyncio.Task[None] | None = None
         self.setTitle("Map fields")
         self.setSubTitle(
