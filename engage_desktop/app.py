@@ -42,6 +42,7 @@ from engage_desktop.sync.scheduler import OptOutLoop, SyncScheduler
 from engage_desktop.ui.bridge import EngineBridge
 from engage_desktop.ui.contacts.contacts_screen import ContactsScreen
 from engage_desktop.ui.context import AppContext
+from engage_desktop.ui.desktop_notifications import DesktopNotifications
 from engage_desktop.ui.history.history_screen import HistoryScreen
 from engage_desktop.ui.integrations.details_dialog import KlaviyoDetailsDialog
 from engage_desktop.ui.integrations.integrations_screen import IntegrationsScreen
@@ -117,7 +118,9 @@ class EngageApp:
             layout = screen.layout()
             assert isinstance(layout, QBoxLayout)
             layout.insertWidget(0, self.presenter.add_panel(SyncStatusPanel()))
-        self.notifier = notifier or Notifier(QApplication.windowIcon())
+        self.notifier = notifier or Notifier(
+            QApplication.windowIcon(), desktop=DesktopNotifications()
+        )
         self.wizard: SetupWizard | None = None
         self.details: KlaviyoDetailsDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
@@ -142,6 +145,7 @@ class EngageApp:
 
     def stop(self) -> None:
         self.presenter.timer.stop()
+        self.notifier.close()
         if self.runner.stop():
             message = "Quit during a sync: it was cancelled; contacts were left as they were."
             log.info(message)
@@ -314,7 +318,7 @@ class EngageApp:
     def _close_requested(self, event: QCloseEvent) -> None:
         """Closing keeps the app in the tray (scheduled syncs go on) where a tray exists."""
         settings = SettingsRepo(self.ctx.db).load()
-        if self.quitting or not (self.notifier.available and settings.keep_in_tray):
+        if self.quitting or not (self.notifier.has_tray and settings.keep_in_tray):
             event.ignore()
             self.quit()
             return

@@ -1,8 +1,8 @@
 """Desktop notifications for finished syncs, degrading to the in-app panel.
 
-On Linux, Windows and macOS a tray icon's message is the platform's own notification (on
-Linux, freedesktop notifications over D-Bus). Where no tray exists (a bare X server, tests),
-nothing is shown outside the window and the panel still says how the run ended.
+The chain: the desktop's notification service over D-Bus when one answers (GNOME, KDE, …),
+else the tray icon's message (the platform's own notification on Windows and macOS), else
+nothing outside the window: the panel and the status bar still say how the run ended.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from engage_desktop.sync.notices import Notice
+from engage_desktop.ui.desktop_notifications import DesktopNotifications
 
 ICONS = {
     "info": QSystemTrayIcon.MessageIcon.Information,
@@ -19,6 +20,7 @@ ICONS = {
     "error": QSystemTrayIcon.MessageIcon.Critical,
 }
 SHOW_MS = 15000
+NO_RUN = -1  # a notice about the app itself, not about a run
 
 
 class Notifier(QObject):
@@ -29,11 +31,19 @@ class Notifier(QObject):
     sync_requested = Signal()
     quit_requested = Signal()
 
-    def __init__(self, icon: QIcon, tray: QSystemTrayIcon | None = None) -> None:
+    def __init__(
+        self,
+        icon: QIcon,
+        tray: QSystemTrayIcon | None = None,
+        desktop: DesktopNotifications | None = None,
+    ) -> None:
         super().__init__()
         if tray is None and QSystemTrayIcon.isSystemTrayAvailable():
             tray = QSystemTrayIcon(icon)
         self.tray = tray
+        self.desktop = desktop if desktop is not None and desktop.available else None
+        if self.desktop is not None:
+            self.desktop.clicked.connect(self._desktop_clicked)
         self.last: Notice | None = None
         if tray is not None:
             tray.setToolTip("Engage Desktop")
@@ -48,20 +58,35 @@ class Notifier(QObject):
             tray.show()
 
     @property
-    def available(self) -> bool:
+    def has_tray(self) -> bool:
+        """Whether closing the window can leave the app in a tray."""
         return self.tray is not None
 
     def notify(self, notice: Notice) -> bool:
         """True when it reached the desktop; False: only the in-app panel shows it."""
         self.last = notice
+        if self.desktop is not None:
+            self.desktop.show(notice)
+            return True
         if self.tray is None:
             return False
         self.tray.showMessage(notice.title, notice.body, ICONS[notice.level], SHOW_MS)
         return True
 
     def say(self, title: str, body: str) -> None:
-        if self.tray is not None:
+        if self.desktop is not None:
+            self.desktop.show(Notice(title, body, "info", NO_RUN))
+        elif self.tray is not None:
             self.tray.showMessage(title, body, ICONS["info"], SHOW_MS)
+
+    def _desktop_clicked(self, run_id: int) -> None:
+        if run_id != NO_RUN:
+            self.run_opened.emit(run_id)
+
+    def close(self) -> None:
+        self.hide()
+        if self.desktop is not None:
+            self.desktop.close()
 
     def _clicked(self) -> None:
         if self.last is not None:
