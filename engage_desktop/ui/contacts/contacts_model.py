@@ -7,13 +7,13 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
 from engage_desktop.core.consent import SmsStatus
 from engage_desktop.storage.contact_table import ContactRow, ContactTable
+from engage_desktop.ui.widgets.read_only_table import Index, ReadOnlyTableModel
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Name", "Phone", "Email", "SMS status", "Sources", "Lists", "Updated")
 SORT_KEYS = ("name", "phone", "email", "status", None, None, "updated")
 PAGE = 200
@@ -26,10 +26,11 @@ STATUS_COLOURS = {
 }
 
 
-class ContactsTableModel(QAbstractTableModel):
+class ContactsTableModel(ReadOnlyTableModel):
     """Rows come from `ContactTable.rows` by page; the order is the snapshot's (SQL sorted)."""
 
     sort_requested = Signal(str, bool)  # sort key, descending
+    columns = COLUMNS
 
     def __init__(self, table: ContactTable) -> None:
         super().__init__()
@@ -41,16 +42,6 @@ class ContactsTableModel(QAbstractTableModel):
     # ----- Qt -----------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
-        return section + 1
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._ids):
@@ -86,15 +77,6 @@ class ContactsTableModel(QAbstractTableModel):
         if col == 5:
             return row.lists
         return datetime.fromtimestamp(row.updated_at).strftime("%Y-%m-%d %H:%M")
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sorting is SQL's job: ask for a new snapshot in that order."""

@@ -5,14 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from engage_desktop.core.runs import RUN_COUNTS
 from engage_desktop.storage.runs import RunRecord
+from engage_desktop.ui.widgets.read_only_table import Index, RowsTableModel
 
-Index = QModelIndex | QPersistentModelIndex
-RUN_COLUMNS = ("#", "Started", "Trigger", "Kind", "Status", "Duration", *RUN_COUNTS, "Issues")
+RUN_COLUMNS = (
+    "#",
+    "Started",
+    "Trigger",
+    "Kind",
+    "Status",
+    "Duration",
+    *(count.replace("_", " ").capitalize() for count in RUN_COUNTS),
+    "Issues",
+)
 ISSUE_COLUMNS = ("Klaviyo profile", "Contact", "Field", "Value", "Reason")
 STATUS_COLOURS = {
     "succeeded": QColor("#1b5e20"),
@@ -22,43 +31,7 @@ STATUS_COLOURS = {
 }
 
 
-class _Table(QAbstractTableModel):
-    """A small read-only table of tuples (a page of history, one run's issues)."""
-
-    columns: tuple[str, ...] = ()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[Any] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.columns):
-            return self.columns[section].replace("_", " ").capitalize()
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    def set_rows(self, rows: list[Any]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-
-class RunsTableModel(_Table):
+class RunsTableModel(RowsTableModel):
     """Every run, newest first."""
 
     columns = RUN_COLUMNS
@@ -97,7 +70,7 @@ class RunsTableModel(_Table):
         return None
 
 
-class IssuesTableModel(_Table):
+class IssuesTableModel(RowsTableModel):
     """(profile id, contact id, field, value, reason) rows of one run."""
 
     columns = ISSUE_COLUMNS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -16,33 +16,20 @@ from PySide6.QtWidgets import (
 )
 
 from engage_desktop.storage.contact_table import ContactTable, ListRow
+from engage_desktop.ui.widgets.read_only_table import Index, RowsTableModel
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("List", "Source", "Members", "Size in source", "Last sync")
 
 
-class ListsTableModel(QAbstractTableModel):
+class ListsTableModel(RowsTableModel):
     """A few dozen lists: loaded whole, refreshed after each sync."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[ListRow] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
-        return None
+    columns = COLUMNS
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
-        r = self.rows[index.row()]
+        r: ListRow = self.rows[index.row()]
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (2, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role != Qt.ItemDataRole.DisplayRole:
@@ -55,20 +42,6 @@ class ListsTableModel(QAbstractTableModel):
             "—" if r.source_count is None else f"{r.source_count:,}",
             "never" if when is None else datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M"),
         )[index.column()]
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    def set_rows(self, rows: list[ListRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
 
 
 class ListsScreen(QWidget):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,8 +32,8 @@ from engage_desktop.ui.widgets.mapping_model import (
     TYPE_LABELS,
     MappingTableModel,
 )
+from engage_desktop.ui.widgets.read_only_table import Index
 
-Index = QModelIndex | QPersistentModelIndex
 COMPLETION_ROLE = Qt.ItemDataRole.UserRole + 1
 
 

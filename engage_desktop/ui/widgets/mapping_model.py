@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
@@ -17,8 +17,8 @@ from engage_desktop.core.mapping import (
     mapping_warnings,
 )
 from engage_desktop.core.setup import default_mappings
+from engage_desktop.ui.widgets.read_only_table import Index
 
-Index = QModelIndex | QPersistentModelIndex
 NAME, TYPE, PATH, NOTES = range(4)
 HEADERS = ("Platform field", "Type", "Klaviyo field", "")
 TYPE_LABELS = {FieldType.TEXT: "Text", FieldType.NUMBER: "Number", FieldType.DATE: "Date"}
