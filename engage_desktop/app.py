@@ -275,7 +275,7 @@ class EngageApp:
 
     # ----- sync events (through the bridge) -----------------------------------------------------
     def _finished(self, result: SyncResult) -> None:
-        self.presenter.show_finished(result)
+        self.presenter.show_finished()
         self.refresh_all()
         if self.quitting:
             return

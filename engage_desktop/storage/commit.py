@@ -157,29 +157,14 @@ class _Commit:
             if raw and not phone:
                 c["invalid"] += 1
             owner = by_phone.get(phone) if phone else None
+            clash = None
             if cid is None and owner is not None:
                 cid = owner  # the same number on another profile: one contact, both source ids
-                issues.append(
-                    (
-                        self.run_id,
-                        pid,
-                        cid,
-                        "phone",
-                        phone,
-                        "same number as another Klaviyo profile: one contact for both",
-                    )
-                )
+                clash = "same number as another Klaviyo profile: one contact for both"
             elif cid is not None and owner is not None and owner != cid:
-                issues.append(
-                    (
-                        self.run_id,
-                        pid,
-                        cid,
-                        "phone",
-                        phone,
-                        "number already belongs to another contact; kept without it",
-                    )
-                )
+                clash = "number already belongs to another contact; kept without it"
+            if clash:
+                issues.append((self.run_id, pid, cid, "phone", phone, clash))
                 phone = None
             if cid is not None and _has(self.claimed, cid):
                 # A twin: the contact keeps the first profile's details, but an opt-out on

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from engage_desktop.core.mapping import STANDARD_ATTRIBUTES
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.klaviyo.errors import KlaviyoError
 from engage_desktop.klaviyo.models import KlaviyoList, Profile
@@ -44,22 +45,7 @@ STAGED_FIELDS = (
 # Top-level attributes Klaviyo accepts in `fields[profile]`; a mapping to anything else
 # makes the fetch ask for every attribute, as it did before sparse fieldsets.
 SPARSE_ATTRIBUTES = frozenset(
-    (
-        "email",
-        "phone_number",
-        "external_id",
-        "first_name",
-        "last_name",
-        "organization",
-        "locale",
-        "title",
-        "image",
-        "created",
-        "updated",
-        "last_event_date",
-        "location",
-        "properties",
-    )
+    {path.split(".", 1)[0] for path in STANDARD_ATTRIBUTES} | {"properties"}
 )
 
 

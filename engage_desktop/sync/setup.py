@@ -35,10 +35,6 @@ class Sample:
 
     attributes: list[dict[str, Any]]
 
-    @property
-    def size(self) -> int:
-        return len(self.attributes)
-
 
 class KlaviyoSetup:
     """One client for the key being set up; verify, lists, counts and samples go through it."""
@@ -114,8 +110,14 @@ def save_setup(db: Database, keys: KeyStore, draft: SetupDraft) -> tuple[Connect
         raise ValueError("no verified key")
     stored = keys.save(v.account_id, v.key)
     old = ConnectionRepo(db).get()
-    conn = Connection(
-        account_id=v.account_id,
+    # The same account again keeps its watermarks; another account starts afresh.
+    base = (
+        old
+        if old is not None and old.account_id == v.account_id
+        else Connection(v.account_id, v.account_name, v.base_url, draft.consent, ())
+    )
+    conn = replace(
+        base,
         account_name=v.account_name,
         base_url=v.base_url,
         consent_mode=draft.consent,
@@ -123,16 +125,6 @@ def save_setup(db: Database, keys: KeyStore, draft: SetupDraft) -> tuple[Connect
         default_region=draft.default_region,
         key_in_keyring=stored,
     )
-    if old is not None and old.account_id == v.account_id:
-        conn = replace(
-            old,
-            account_name=v.account_name,
-            base_url=v.base_url,
-            consent_mode=draft.consent,
-            lists=draft.chosen_lists,
-            default_region=draft.default_region,
-            key_in_keyring=stored,
-        )
     with db.atomic():
         conn = ConnectionRepo(db).save(conn)
         if draft.sync_contacts:

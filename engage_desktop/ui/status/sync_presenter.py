@@ -11,7 +11,7 @@ from engage_desktop.storage.contact_table import ContactTable
 from engage_desktop.storage.database import Database
 from engage_desktop.storage.lease import LeaseRepo
 from engage_desktop.storage.runs import RunRepo
-from engage_desktop.sync.events import SyncProgress, SyncResult
+from engage_desktop.sync.events import SyncProgress
 from engage_desktop.sync.lock import run_elsewhere
 from engage_desktop.ui.status.sync_status_panel import SyncStatusPanel
 
@@ -57,7 +57,7 @@ class SyncPresenter(QObject):
         for panel in self.panels:
             panel.show_progress(p)
 
-    def show_finished(self, _result: SyncResult | None = None) -> None:
+    def show_finished(self) -> None:
         self._version = ContactTable(self._db).data_version()
         self.show_idle()
 

@@ -189,9 +189,6 @@ class MappingEditor(QWidget):
         item.setData(value, COMPLETION_ROLE)
         model.appendRow(item)
 
-    def errors(self) -> list[str]:
-        return self.model.errors()
-
     def _model_changed(self, *_: object) -> None:
         errors, warnings = self.model.errors(), self.model.warnings()
         parts = []
