@@ -53,6 +53,7 @@ from engage_desktop.ui.notifier import Notifier
 from engage_desktop.ui.settings_dialog import SettingsDialog
 from engage_desktop.ui.status.sync_presenter import SyncPresenter
 from engage_desktop.ui.status.sync_status_panel import SyncStatusPanel
+from engage_desktop.ui.widgets.question import ask
 from engage_desktop.ui.wizard.setup_wizard import SetupWizard
 
 log = logging.getLogger(__name__)
@@ -341,19 +342,16 @@ class EngageApp:
             self.quit_now()
             return
         self.show_window()
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        self.question = ask(
+            self.window,
             "A sync is running",
             "Quit anyway? The sync is cancelled and your contacts stay as they were; the next "
             "sync picks up from the last completed one.",
-            QMessageBox.StandardButton.NoButton,
-            self.window,
+            "&Quit and cancel the sync",
+            self.quit_now,
+            no="&Keep running",
+            destructive=True,
         )
-        yes = box.addButton("&Quit and cancel the sync", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("&Keep running", QMessageBox.ButtonRole.RejectRole)
-        box.buttonClicked.connect(lambda b: self.quit_now() if b is yes else None)
-        box.open()
-        self.question = box
 
     def quit_now(self) -> None:
         self.quitting = True

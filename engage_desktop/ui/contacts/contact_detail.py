@@ -31,6 +31,7 @@ class ContactDetailPane(QWidget):
         self.show_contact(None)
 
     def show_contact(self, detail: ContactDetail | None) -> None:
+        self.shown = detail
         if detail is None:
             self.text.setHtml("<p style='color:#6b6b6b'>Select a contact to see its details.</p>")
             self.opt_out.setEnabled(False)

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -26,6 +25,7 @@ from engage_desktop.storage.contact_table import ContactQuery, ContactTable
 from engage_desktop.ui.contacts.contact_detail import ContactDetailPane
 from engage_desktop.ui.contacts.contacts_model import ContactsTableModel
 from engage_desktop.ui.context import AppContext
+from engage_desktop.ui.widgets.question import ask
 
 SEARCH_DELAY_MS = 250
 ROW_HEIGHT = 24
@@ -167,23 +167,17 @@ class ContactsScreen(QWidget):
         self.detail.show_contact(detail)
 
     def _confirm_opt_out(self) -> None:
-        contact_id = self.current_contact()
-        detail = None if contact_id is None else self.table_data.detail(contact_id)
-        if contact_id is None or detail is None:
+        detail = self.detail.shown  # the contact on screen, read when it was selected
+        if detail is None:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        contact_id = detail.row.id
+        self.confirmation = ask(
+            self,
             "Mark as opted out",
             f"Opt {detail.row.name or detail.row.phone or 'this contact'} out of SMS?\n\n"
             "Engage will not message this contact again, and Klaviyo is told (SMS "
             "unsubscribed). A new opt-in in Klaviyo would be needed to undo this.",
-            QMessageBox.StandardButton.Cancel,
-            self,
+            "Opt out",
+            lambda: self.opt_out_requested.emit(contact_id),
+            destructive=True,
         )
-        ok = box.addButton("Opt out", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.buttonClicked.connect(
-            lambda b: self.opt_out_requested.emit(contact_id) if b is ok else None
-        )
-        box.open()
-        self.confirmation = box  # for tests: the open question

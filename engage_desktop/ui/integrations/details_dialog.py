@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -33,6 +32,7 @@ from engage_desktop.sync.setup import KlaviyoSetup, disconnect, update_selection
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.widgets.list_picker import ListPicker
 from engage_desktop.ui.widgets.mapping_editor import MappingEditor
+from engage_desktop.ui.widgets.question import ask
 
 
 class KlaviyoDetailsDialog(QDialog):
@@ -148,18 +148,14 @@ class KlaviyoDetailsDialog(QDialog):
         return conn
 
     def _offer_sync(self) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        self.question = ask(
+            self,
             "Sync now?",
             "The lists to sync changed. Sync now? (A full sync reads every chosen list.)",
-            QMessageBox.StandardButton.NoButton,
-            self,
+            "Sync &now",
+            lambda: self.sync_requested.emit(True),
+            no="&Later",
         )
-        now = box.addButton("Sync &now", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("&Later", QMessageBox.ButtonRole.RejectRole)
-        box.buttonClicked.connect(lambda b: self.sync_requested.emit(True) if b is now else None)
-        box.open()
-        self.question = box
 
     # ----- tab 2 ----------------------------------------------------------------------------
     def _connection_tab(self) -> QWidget:
@@ -193,21 +189,15 @@ class KlaviyoDetailsDialog(QDialog):
         return tab
 
     def _confirm_disconnect(self) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        self.question = ask(
+            self,
             "Disconnect Klaviyo",
             f"Disconnect from {self.conn.account_name}? Syncing stops and the key is removed "
             "from the keyring. Contacts already synced stay in Engage.",
-            QMessageBox.StandardButton.Cancel,
-            self,
+            "&Disconnect",
+            lambda: self.ctx.spawn(self.disconnect_account()),
+            destructive=True,
         )
-        yes = box.addButton("&Disconnect", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.buttonClicked.connect(
-            lambda b: self.ctx.spawn(self.disconnect_account()) if b is yes else None
-        )
-        box.open()
-        self.question = box
 
     async def disconnect_account(self) -> None:
         await self.ctx.write(disconnect, self.ctx.db, self.ctx.keys)

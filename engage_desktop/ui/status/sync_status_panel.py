@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from engage_desktop.storage.runs import RunRecord
 from engage_desktop.sync.events import SyncProgress
+from engage_desktop.ui.widgets.question import ask
 
 RENDER_EVERY_MS = 100  # at most 10 renders a second, whatever the engine sends
 
@@ -170,8 +171,8 @@ class SyncStatusPanel(QFrame):
     # ----- the question -----------------------------------------------------------------------
     def confirm(self, full: bool) -> QMessageBox:
         """Ask before a manual sync; `sync_requested` only on the person's yes."""
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        self.question = ask(
+            self,
             "Manual sync",
             (
                 "Sync every chosen Klaviyo list completely now? This finds removed contacts and "
@@ -180,12 +181,7 @@ class SyncStatusPanel(QFrame):
                 else "Sync your contacts from Klaviyo now?"
             )
             + " You can keep working meanwhile; changes appear when it completes.",
-            QMessageBox.StandardButton.Cancel,
-            self,
+            "Okay, continue with Manual Syncing",
+            lambda: self.sync_requested.emit(full),
         )
-        yes = box.addButton("Okay, continue with Manual Syncing", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(yes)
-        box.buttonClicked.connect(lambda b: self.sync_requested.emit(full) if b is yes else None)
-        box.open()
-        self.question = box
-        return box
+        return self.question
