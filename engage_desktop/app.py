@@ -28,7 +28,6 @@ from engage_desktop.core.secrets import ApiKey
 from engage_desktop.core.settings import EmailSettings
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage.connection import Connection, ConnectionRepo
-from engage_desktop.storage.contact_table import ContactTable
 from engage_desktop.storage.contacts import ContactRepo
 from engage_desktop.storage.database import open_database
 from engage_desktop.storage.keystore import SMTP_SERVICE, KeyStore, use_memory_keyring
@@ -93,10 +92,9 @@ class EngageApp:
         self._push_client = push_client or (lambda conn, key: KlaviyoClient(key, conn.base_url))
         self.bridge = EngineBridge()
         self.runner = BackgroundSync(db_path, self.key_for, self._client_for, self.bridge.publish)
-        table = ContactTable(ctx.db)
         self.message = NewMessageScreen(ctx)
         self.contacts = ContactsScreen(ctx)
-        self.lists = ListsScreen(table)
+        self.lists = ListsScreen(ctx)
         self.integrations = IntegrationsScreen()
         self.history = HistoryScreen(ctx)
         self.window = MainWindow(

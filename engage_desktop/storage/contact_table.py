@@ -270,10 +270,14 @@ class ContactTable:
         return Recipients(*(int(x) for x in row))
 
     def sources(self) -> list[str]:
+        """The source labels in use: one index probe per label (DISTINCT would read every
+        source row, 100 ms at a million)."""
         return [
             r[0]
             for r in self.db.execute_sql(
-                "SELECT DISTINCT source FROM contact_sources ORDER BY source"
+                "WITH RECURSIVE s(label) AS (SELECT min(source) FROM contact_sources"
+                " UNION ALL SELECT (SELECT min(source) FROM contact_sources WHERE source > label)"
+                " FROM s WHERE label IS NOT NULL) SELECT label FROM s WHERE label IS NOT NULL"
             )
         ]
 

@@ -65,7 +65,7 @@ def test_install_then_first_sync_fills_every_screen(
     qtbot.waitUntil(lambda: contacts.model.rowCount() > 1000, timeout=5000)
     assert "Connected" in engage.integrations.klaviyo.state.text()
     assert engage.integrations.klaviyo.button.text() == "See &details"
-    assert len(engage.lists.model.rows) == 4
+    qtbot.waitUntil(lambda: len(engage.lists.model.rows) == 4, timeout=5000)
     assert engage.history.runs.rows[0].status == "succeeded"
     qtbot.waitUntil(lambda: hasattr(engage.message, "recipients"), timeout=5000)
     r = engage.message.recipients
@@ -83,6 +83,7 @@ def test_install_then_first_sync_fills_every_screen(
     qtbot.waitUntil(task.done, timeout=5000)
     rows = list(csv.reader(target.open(encoding="utf-8-sig")))
     assert rows[0][0] == "run" and len(rows) - 1 == task.result()
+    qtbot.waitUntil(lambda: len(engage.history.issues.rows) == task.result() > 0, timeout=5000)
 
 
 def test_opt_out_is_confirmed_and_reaches_klaviyo(

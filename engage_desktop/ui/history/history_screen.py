@@ -96,13 +96,17 @@ class HistoryScreen(QWidget):
 
     def _run_chosen(self) -> None:
         run_id = self.current_run()
-        if run_id is None:
-            return
+        if run_id is not None:
+            self.loading = self.ctx.spawn(self._show_issues(run_id))
+
+    async def _show_issues(self, run_id: int) -> None:
+        """A run can have 100,000 issues: they are read off the GUI thread."""
+        issues = await self.ctx.read(self.repo.issues, run_id)
         run = self.repo.get(run_id)
-        self.issues.set_rows(self.repo.issues(run_id))
-        self.export.setEnabled(bool(self.issues.rows))
-        if run is None:
-            return
+        if run is None or run_id != self.current_run():
+            return  # another run was chosen meanwhile
+        self.issues.set_rows(issues)
+        self.export.setEnabled(bool(issues))
         parts = [f"Run #{run.id}: {run.status}, {len(self.issues.rows):,} issue(s)."]
         if run.suspicious:
             parts.append(f"Warning: {run.suspicious}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from engage_desktop.storage.contact_table import ContactTable, ListRow
+from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.widgets.read_only_table import Index, RowsTableModel
 
 COLUMNS = ("List", "Source", "Members", "Size in source", "Last sync")
@@ -49,9 +51,10 @@ class ListsScreen(QWidget):
 
     show_list_requested = Signal(int)  # local list id
 
-    def __init__(self, table: ContactTable, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._table = table
+        self.ctx = ctx
+        self._table = ContactTable(ctx.db)
         self.model = ListsTableModel()
         self.view = QTableView()
         self.view.setModel(self.model)
@@ -65,8 +68,12 @@ class ListsScreen(QWidget):
         self.layout_.addWidget(self.empty)
         self.view.activated.connect(self._open)
 
-    def reload(self) -> None:
-        self.model.set_rows(self._table.list_rows())
+    def reload(self) -> asyncio.Task[None]:
+        """Counting members reads every membership (100 ms at a million): off the GUI thread."""
+        return self.ctx.spawn(self._load())
+
+    async def _load(self) -> None:
+        self.model.set_rows(await self.ctx.read(self._table.list_rows))
         self.empty.setText(
             ""
             if self.model.rows
