@@ -55,7 +55,7 @@ def peak_child_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def run_sync(emu: EmulatorProcess, folder: Path, lists: str, *extra: str) -> None:
+def connect(emu: EmulatorProcess, folder: Path, lists: str) -> None:
     cli(
         folder,
         "connect",
@@ -67,6 +67,10 @@ def run_sync(emu: EmulatorProcess, folder: Path, lists: str, *extra: str) -> Non
         "--lists",
         lists,
     )
+
+
+def run_sync(emu: EmulatorProcess, folder: Path, lists: str, *extra: str) -> None:
+    connect(emu, folder, lists)
     result, wall = cli(folder, "sync", "--json", *extra)
     assert result is not None
     print(
@@ -143,17 +147,7 @@ def optout(args: argparse.Namespace) -> None:
     try:
         with tempfile.TemporaryDirectory() as d:
             folder = Path(d)
-            cli(
-                folder,
-                "connect",
-                "klaviyo",
-                "--base-url",
-                emu.url,
-                "--consent",
-                "inferred",
-                "--lists",
-                "all",
-            )
+            connect(emu, folder, "all")
             cli(folder, "sync", "--json")
             out = subprocess.run(
                 [
