@@ -23,7 +23,7 @@ from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.database import Database, open_database
 from engage_desktop.storage.lease import LeaseRepo
 from engage_desktop.storage.outbox import OutboxRepo
-from engage_desktop.sync.child import run_child, sync_command
+from engage_desktop.sync.child import CANCEL_GRACE_S, run_child, sync_command
 from engage_desktop.sync.events import SyncProgress, SyncRefused, SyncResult
 from engage_desktop.sync.lock import SyncLockHeld
 from engage_desktop.sync.pusher import OptOutPusher
@@ -74,7 +74,7 @@ class BackgroundSync:
             self._db.close()
             self._loop.close()
 
-    def stop(self, timeout_s: float = 10.0) -> bool:
+    def stop(self, timeout_s: float = CANCEL_GRACE_S + 10.0) -> bool:
         """Cancel a run in progress (contacts stay as they were) and end the thread.
         True when a run was cancelled."""
         if not self._thread.is_alive():
