@@ -122,6 +122,11 @@ LIST_TEMPLATES: list[tuple[str, float]] = [
 _c_seed = _random.Random.seed  # what random.Random.seed does for an int, without its wrapper
 
 
+def _unit(h: int) -> float:
+    """The low 24 bits of a hash as a number in [0, 1)."""
+    return (h & 0xFFFFFF) / 0x1000000
+
+
 def _mix(x: int) -> int:
     """splitmix64: a fast, well-spread 64-bit hash."""
     x = (x + 0x9E3779B97F4A7C15) & _M64
@@ -243,11 +248,14 @@ class AccountData:
         return out
 
     # ----- contact points -------------------------------------------------------------------
+    # Names, email and phone are drawn from bit fields of one 64-bit hash each, not from a
+    # seeded Mersenne Twister: they are looked up by index (email and phone lookups) and
+    # rendered a hundred thousand times a sync, and seeding costs more than the draws.
     def names(self, i: int) -> tuple[str | None, str | None]:
-        r = self._rng(i, 1)
-        first: str | None = r.choice(FIRST)
-        last: str | None = r.choice(LAST)
-        roll = r.random()
+        h = self._seed_of(i, 1)
+        first: str | None = FIRST[(h >> 24) % len(FIRST)]
+        last: str | None = LAST[(h >> 40) % len(LAST)]
+        roll = _unit(h)
         if roll < 0.03:
             first = None
         elif roll < 0.05:
@@ -259,11 +267,12 @@ class AccountData:
 
     def email(self, i: int, names: tuple[str | None, str | None] | None = None) -> str | None:
         """`names`: profile i's names when the caller has them already."""
-        r = self._rng(i, 2)
-        if r.random() < 0.08:
+        h = self._seed_of(i, 2)
+        if _unit(h) < 0.08:
             return None
         first, last = names or self.names(i)
-        return f"{_slug(first or '')[:20]}.{_slug(last or '')[:20]}{i}@{r.choice(DOMAINS)}"
+        domain = DOMAINS[(h >> 24) % len(DOMAINS)]
+        return f"{_slug(first or '')[:20]}.{_slug(last or '')[:20]}{i}@{domain}"
 
     def index_for_email(self, email: str) -> int | None:
         m = re.search(r"(\d+)@", email)
@@ -275,29 +284,26 @@ class AccountData:
     def _digits7(self, i: int) -> str:
         return str(2_000_000 + (i * _PHONE_MULT + self._phone_offset) % _PHONE_SPACE)
 
-    def _e164(self, i: int, r: random.Random) -> str:
+    def _e164(self, i: int, h: int) -> str:
         d = self._digits7(i)
-        if r.random() < 0.12:
-            return f"+447{r.choice(UK_PREFIXES)}{d}"
-        return f"+1{r.choice(AREA_CODES)}{d}"
+        if _unit(h >> 24) < 0.12:
+            return f"+447{UK_PREFIXES[(h >> 48) % len(UK_PREFIXES)]}{d}"
+        return f"+1{AREA_CODES[(h >> 48) % len(AREA_CODES)]}{d}"
 
-    def phone(self, i: int, r: random.Random | None = None) -> str | None:
-        """Mostly E.164; some national format, some invalid, a few repeating i-1's number.
-
-        `r`: profile i's phone generator when the caller made it (see `_rng`)."""
-        r = r or self._rng(i, 3)
-        roll = r.random()
+    def phone(self, i: int) -> str | None:
+        """Mostly E.164; some national format, some invalid, a few repeating i-1's number."""
+        h = self._seed_of(i, 3)
+        roll = _unit(h)
         if roll < 0.12:
             return None
         if roll < 0.14:
             d = self._digits7(i)
-            return r.choice(INVALID_PHONES).format(d=d, a=d[:3], b=d[3:])
+            return INVALID_PHONES[(h >> 48) % len(INVALID_PHONES)].format(d=d, a=d[:3], b=d[3:])
         if roll < 0.145 and i > 0:
-            # its own generator: the kept one for salt 3 is in use here
-            prev = self.phone(i - 1, random.Random(self._seed_of(i - 1, 3)))
+            prev = self.phone(i - 1)
             if prev and prev.startswith("+1") and len(prev) == 12:
                 return f"({prev[2:5]}) {prev[5:8]}-{prev[8:]}"
-        e164 = self._e164(i, r)
+        e164 = self._e164(i, h)
         if roll < 0.19:
             if e164.startswith("+1"):
                 return f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}"

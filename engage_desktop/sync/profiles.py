@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-import phonenumbers
-
 from engage_desktop.core.fields import coerce
 from engage_desktop.core.mapping import CONTACT_COLUMNS
+from engage_desktop.core.phones import normalize_phone
 from engage_desktop.klaviyo.models import Profile
 from engage_desktop.storage.fields import FieldMapping
 from engage_desktop.storage.staging import StagedIssue, StagedProfile
-
-
-@lru_cache(maxsize=65536)
-def normalize_phone(raw: str, region: str) -> str | None:
-    """E.164 for a number `phonenumbers` finds valid (national numbers read in `region`)."""
-    try:
-        parsed = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def stage_profile(
