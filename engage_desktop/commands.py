@@ -13,7 +13,6 @@ from typing import Any
 
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.core.mapping import MappingError, parse_mapping, validate_mappings
-from engage_desktop.core.phones import normalize_phone
 from engage_desktop.core.runs import RUN_COUNTS
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.klaviyo.client import KlaviyoClient
@@ -29,6 +28,7 @@ from engage_desktop.storage.runs import RunRepo
 from engage_desktop.sync.engine import NotConnected, SyncEngine
 from engage_desktop.sync.events import Event, SyncProgress, SyncRefused, event_line
 from engage_desktop.sync.lock import SyncLockHeld
+from engage_desktop.sync.phones import normalize_phone
 from engage_desktop.sync.pusher import OptOutPusher
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3

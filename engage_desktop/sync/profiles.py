@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from engage_desktop.core.fields import coerce
 from engage_desktop.core.mapping import CONTACT_COLUMNS
-from engage_desktop.core.phones import normalize_phone
 from engage_desktop.klaviyo.models import Profile
 from engage_desktop.storage.fields import FieldMapping
 from engage_desktop.storage.staging import StagedIssue, StagedProfile
+from engage_desktop.sync.phones import normalize_phone
 
 
 def stage_profile(

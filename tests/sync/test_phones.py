@@ -7,7 +7,7 @@ import random
 import phonenumbers
 import pytest
 
-from engage_desktop.core.phones import e164_validity, normalize_phone
+from engage_desktop.sync.phones import e164_validity, normalize_phone
 
 
 def full_path(raw: str, region: str) -> str | None:
