@@ -235,8 +235,16 @@ class AccountData:
     # ----- times ----------------------------------------------------------------------------
     def created(self, i: int) -> float:
         """Strictly increasing with i; denser towards the present (the account grew)."""
+        if i < self.n:
+            return self._created[i]
         u = i / self.n if self.n else 0.0
         return float(int(START + i + (SPAN - self.n - 86400) * u**0.6))
+
+    @cached_property
+    def _created(self) -> array[float]:
+        """created(i) for every generated profile (a profile's id and times all need it)."""
+        n, scale = self.n, SPAN - self.n - 86400
+        return array("d", (float(int(START + i + scale * (i / n) ** 0.6)) for i in range(n)))
 
     @cached_property
     def base_updated(self) -> array[float]:

@@ -42,6 +42,39 @@ async def test_validate_key_names_the_account(live: EmulatorThread) -> None:
     assert check.account.name and check.missing == []
 
 
+async def test_a_proxy_in_the_environment_is_used(
+    live: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bytes] = []
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # a one-request HTTP proxy: absolute-form request line in, origin-form out
+        line, *headers = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[:-2]
+        seen.append(line)
+        method, target, version = line.split(b" ")
+        path = b"/" + target.split(b"/", 3)[3]
+        headers = [h for h in headers if not h.lower().startswith(b"connection:")]
+        host, port = live.url.removeprefix("http://").split(":")
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        request = [b" ".join((method, path, version)), *headers, b"Connection: close", b"", b""]
+        length = [int(h.split(b":")[1]) for h in headers if h.lower().startswith(b"content-length")]
+        up_writer.write(b"\r\n".join(request) + await reader.readexactly(sum(length)))
+        writer.write(await up_reader.read())
+        await writer.drain()
+        writer.close()
+        up_writer.close()
+
+    proxy = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    async with proxy, client_for(live, max_attempts=1, timeout_s=10.0) as client:
+        check = await client.validate_key()
+    assert check.account.name
+    assert seen and seen[0].startswith(f"GET {live.url}/api/accounts".encode())
+
+
 async def test_bad_key_says_what_to_do(
     live: EmulatorThread, caplog: pytest.LogCaptureFixture
 ) -> None:
