@@ -14,6 +14,7 @@ import re
 import threading
 import unicodedata
 from array import array
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property, lru_cache
@@ -134,6 +135,11 @@ def _mix(x: int) -> int:
     x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
     return x ^ (x >> 31)
 
+
+# Attributes drawn one after another from profile i's seeded generator (see `attributes`)
+_DRAWN = frozenset(
+    {"external_id", "organization", "locale", "title", "last_event_date", "location", "properties"}
+)
 
 _FOLD = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ı": "i", "æ": "ae", "ß": "ss"})
 
@@ -329,13 +335,32 @@ class AccountData:
         return [c for c in (i, i + 1) if c < self.n and self.phone(c) == phone]
 
     # ----- the whole profile ----------------------------------------------------------------
-    def attributes(self, i: int) -> dict[str, Any]:
-        """All attributes of generated profile i, `subscriptions` included."""
-        r = self._rng(i, 4)
+    def attributes(self, i: int, wanted: Collection[str] | None = None) -> dict[str, Any]:
+        """All attributes of generated profile i, `subscriptions` included.
+
+        `wanted`: the top-level attributes the caller will use (a sparse fieldset); others may
+        then be left out. Every attribute has the same value whichever are asked for."""
         created = self.created(i)
         updated = self.base_updated[i]
         first, last = self.names(i)
         phone = self.phone(i)
+        if wanted is not None and _DRAWN.isdisjoint(wanted):
+            # None of the attributes drawn in sequence below: skip seeding and drawing them
+            out: dict[str, Any] = {
+                "email": self.email(i, (first, last)),
+                "phone_number": phone,
+                "first_name": first,
+                "last_name": last,
+                "image": None,
+            }
+            if "created" in wanted:
+                out["created"] = iso(created)
+            if "updated" in wanted:
+                out["updated"] = iso(updated)
+            if "subscriptions" in wanted:
+                out["subscriptions"] = self._subscriptions(i, phone is not None, created, updated)
+            return out
+        r = self._rng(i, 4)
         city = r.choice(CITIES)
         return {
             "email": self.email(i, (first, last)),
@@ -367,7 +392,7 @@ class AccountData:
             if r.random() < 0.7
             else None,
             "properties": self._properties(r, created, updated),
-            "subscriptions": self._subscriptions(r, phone is not None, created, updated),
+            "subscriptions": self._subscriptions(i, phone is not None, created, updated),
         }
 
     def _properties(self, r: random.Random, created: float, updated: float) -> dict[str, Any]:
@@ -407,20 +432,23 @@ class AccountData:
         return p
 
     def _subscriptions(
-        self, r: random.Random, has_phone: bool, created: float, updated: float
+        self, i: int, has_phone: bool, created: float, updated: float
     ) -> dict[str, Any]:
-        roll = r.random() if has_phone else 0.55 + r.random() * 0.45
-        when = iso(created + (updated - created) * r.random())
+        h = self._seed_of(i, 5)
+        roll = _unit(h) if has_phone else 0.55 + _unit(h) * 0.45
+        when = iso(created + (updated - created) * _unit(h >> 24))
         sms: dict[str, Any] | None
         if roll < 0.55:
-            sms = _channel("SUBSCRIBED", when, r.choice(["TEXT", "FORM", "API"]), "JOIN")
+            sms = _channel("SUBSCRIBED", when, ("TEXT", "FORM", "API")[(h >> 48) % 3], "JOIN")
         elif roll < 0.75:
             sms = _channel("NEVER_SUBSCRIBED", None, None, None)
         elif roll < 0.87:
             sms = _channel("UNSUBSCRIBED", when, "TEXT", "STOP")
         else:
             sms = None
-        email_consent = r.choice(["SUBSCRIBED", "SUBSCRIBED", "NEVER_SUBSCRIBED", "UNSUBSCRIBED"])
+        email_consent = ("SUBSCRIBED", "SUBSCRIBED", "NEVER_SUBSCRIBED", "UNSUBSCRIBED")[
+            (h >> 56) % 4
+        ]
         email_when = iso(created) if email_consent != "NEVER_SUBSCRIBED" else None
         return {
             "email": {

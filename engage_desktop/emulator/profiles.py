@@ -77,7 +77,8 @@ class ProfileViews:
         fields: list[str] | None,
         joined: float | None = None,
     ) -> dict[str, Any]:
-        attrs = self.store.attributes(i)
+        wanted = None if fields is None else {_parts(f)[0] for f in fields}
+        attrs = self.store.attributes(i, wanted)
         attrs.pop("_updated_ts", None)
         if not subscriptions:
             attrs.pop("subscriptions", None)

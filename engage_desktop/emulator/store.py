@@ -11,7 +11,7 @@ import copy
 import secrets
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,11 +86,12 @@ class Store:
             return None
         return i
 
-    def attributes(self, i: int) -> dict[str, Any]:
-        """The current attributes (a copy the caller may change)."""
+    def attributes(self, i: int, wanted: Collection[str] | None = None) -> dict[str, Any]:
+        """The current attributes (a copy the caller may change); `wanted` as in
+        `AccountData.attributes`."""
         if i in self.overrides:
             return copy.deepcopy(self.overrides[i])
-        return self.data.attributes(i)
+        return self.data.attributes(i, wanted)
 
     def created(self, i: int) -> float:
         return self.new_created[i] if i in self.new_created else self.data.created(i)

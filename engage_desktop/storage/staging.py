@@ -36,6 +36,10 @@ class StagedIssue:
     reason: str
 
 
+# Sorted keys: the commit compares field values as text. One encoder for every row: json.dumps
+# with options builds a new one per call, which cost more than the rows' inserts.
+_to_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
 _PROFILE_SQL = (
     "INSERT INTO staged_profiles (profile_id, phone, phone_raw, email, first_name, last_name,"
     " fields, consent, consent_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -73,7 +77,7 @@ class StagingRepo:
                 p.email,
                 p.first_name,
                 p.last_name,
-                json.dumps(p.fields, ensure_ascii=False, sort_keys=True),
+                _to_json(p.fields) if p.fields else "{}",
                 p.consent,
                 p.consent_at,
                 p.updated_at,

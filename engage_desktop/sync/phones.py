@@ -57,6 +57,13 @@ def e164_validity(raw: str) -> bool | None:
         zeros = min(zeros, len(national) - 1)
         if zeros != 1:
             number.number_of_leading_zeros = zeros
+    # is_valid_number first looks for the region the number belongs to, trying each region
+    # of the country code with the same checks that validity then repeats. A number valid
+    # in the code's main region belongs to it when that region is tried first on its checks
+    # (no leading-digit rule), so one pass is enough; any other number takes the full way.
+    main = _main_region(country)
+    if main is not None and phonenumbers.is_valid_number_for_region(number, main):
+        return True
     return bool(phonenumbers.is_valid_number(number))
 
 
@@ -67,3 +74,14 @@ def _national_prefix(country: int) -> re.Pattern[str] | None:
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(country, region)
     pattern = metadata.national_prefix_for_parsing if metadata is not None else None
     return re.compile(pattern) if pattern else None
+
+
+@cache
+def _main_region(country: int) -> str | None:
+    """The region `region_code_for_number` tries first for this code, if it tries it by
+    validity (not by leading digits); None otherwise."""
+    region = phonenumbers.region_code_for_country_code(country)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country, region)
+    if metadata is None or metadata.leading_digits is not None:
+        return None
+    return str(region)

@@ -74,3 +74,17 @@ def test_lists_overlap() -> None:
     members = [set(d.members(k)[0]) for k in range(3)]
     assert all(members) and members[0] & members[1]
     assert len(members[0]) > len(members[2])  # Newsletter is big, VIP small
+
+
+def test_asking_for_some_attributes_gives_the_same_values() -> None:
+    d = AccountData(1, 3000, 4)
+    fieldsets = (
+        {"email", "phone_number", "first_name", "last_name", "updated", "subscriptions"},
+        {"created", "image"},
+        {"properties", "email"},
+    )
+    for i in range(0, 3000, 7):
+        full = d.attributes(i)
+        for wanted in fieldsets:
+            part = d.attributes(i, wanted)
+            assert {k: part[k] for k in wanted} == {k: full[k] for k in wanted}
