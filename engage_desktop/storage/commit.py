@@ -276,19 +276,26 @@ def _lists_and_removals(
     synced = [lst.external_id for lst in lists]
     marks = ",".join("?" * len(synced))
     reconcile = full and allow_removals
+    seen = (
+        "SELECT l.id, cs.contact_id FROM staged_members m"
+        " JOIN contact_lists l ON l.source = ? AND l.external_id = m.list_external_id"
+        " JOIN contact_sources cs ON cs.source = ? AND cs.external_id = m.profile_id"
+    )
+    has_members = sql(
+        f"SELECT EXISTS (SELECT 1 FROM list_members WHERE list_id IN (SELECT id FROM"
+        f" contact_lists WHERE source = ? AND external_id IN ({marks})))",
+        (SOURCE, *synced),
+    ).fetchone()[0]
+    if not has_members:  # these lists' first sync: nothing to compare, write them all
+        sql(f"INSERT OR IGNORE INTO list_members (list_id, contact_id) {seen}", (SOURCE, SOURCE))
+        return _removals(db, synced, marks) if reconcile else 0
     # The memberships this run saw, then only the difference is written: most runs change few.
     sql(
         "CREATE TEMP TABLE IF NOT EXISTS seen_members (list_id INTEGER, contact_id INTEGER,"
         " PRIMARY KEY (list_id, contact_id)) WITHOUT ROWID"
     )
     sql("DELETE FROM seen_members")
-    sql(
-        "INSERT OR IGNORE INTO seen_members (list_id, contact_id)"
-        " SELECT l.id, cs.contact_id FROM staged_members m"
-        " JOIN contact_lists l ON l.source = ? AND l.external_id = m.list_external_id"
-        " JOIN contact_sources cs ON cs.source = ? AND cs.external_id = m.profile_id",
-        (SOURCE, SOURCE),
-    )
+    sql(f"INSERT OR IGNORE INTO seen_members (list_id, contact_id) {seen}", (SOURCE, SOURCE))
     if reconcile and synced:
         sql(
             f"DELETE FROM list_members WHERE list_id IN (SELECT id FROM contact_lists"
@@ -299,8 +306,12 @@ def _lists_and_removals(
         )
     sql("INSERT OR IGNORE INTO list_members (list_id, contact_id) SELECT * FROM seen_members")
     sql("DELETE FROM seen_members")
-    if not reconcile:
-        return 0
+    return _removals(db, synced, marks) if reconcile else 0
+
+
+def _removals(db: peewee.SqliteDatabase, synced: list[str], marks: str) -> int:
+    """A full reconcile: what this run did not see goes; returns the profiles removed."""
+    sql = db.execute_sql
     # Lists no longer selected stop being synced lists: their Klaviyo copies go.
     sql(
         f"DELETE FROM contact_lists WHERE source = ? AND external_id NOT IN ({marks})",
