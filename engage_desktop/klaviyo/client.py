@@ -100,8 +100,8 @@ class KlaviyoClient:
             max_connections=max_in_flight, max_keepalive_connections=max_in_flight
         )
         # Requests go straight to the transport: Klaviyo's API uses no redirects, cookies or
-        # auth flows, and skipping the client's handling of them saves a quarter of the CPU a
-        # request costs. With a proxy set in the environment the client routes them instead.
+        # auth flows, and skipping the client's handling of them saves about a fifth of the CPU
+        # a request costs. With a proxy set in the environment the client routes them instead.
         self._direct = transport
         if transport is None and not urllib.request.getproxies():
             self._direct = httpx.AsyncHTTPTransport(limits=limits)

@@ -36,8 +36,8 @@ class StagedIssue:
     reason: str
 
 
-# Sorted keys: the commit compares field values as text. One encoder for every row: json.dumps
-# with options builds a new one per call, which cost more than the rows' inserts.
+# Sorted keys: the commit compares field values as text. One encoder for every row (json.dumps
+# with options builds a new encoder per call).
 _to_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 _PROFILE_SQL = (
