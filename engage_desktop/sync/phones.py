@@ -25,6 +25,11 @@ def normalize_phone(raw: str, region: str) -> str | None:
     quick = e164_validity(raw)
     if quick is not None:
         return raw if quick else None
+    return parsed_e164(raw, region)
+
+
+def parsed_e164(raw: str, region: str) -> str | None:
+    """The full way: `phonenumbers.parse`, `is_valid_number`, E.164 formatting."""
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
