@@ -54,10 +54,11 @@ def _sparse(attrs: dict[str, Any], fields: list[str]) -> dict[str, Any]:
         src: Any = attrs
         for p in parts:
             src = src.get(p) if isinstance(src, dict) else None
-        dst = out
+        dst: Any = out
         for p in parts[:-1]:
             dst = dst.setdefault(p, {})
-        dst[parts[-1]] = src
+        if isinstance(dst, dict):  # else a parent asked for whole is null: nothing to add
+            dst[parts[-1]] = src
     return out
 
 

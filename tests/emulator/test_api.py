@@ -65,6 +65,16 @@ async def test_cursor_accepted_as_a_whole_next_url(api: httpx.AsyncClient) -> No
     assert [p["id"] for p in r.json()["data"]] == [p["id"] for p in direct["data"]]
 
 
+async def test_sparse_fields_naming_a_parent_and_its_child(api: httpx.AsyncClient) -> None:
+    r = await api.get(
+        "/api/profiles", params={"fields[profile]": "location,location.city", "page[size]": "50"}
+    )
+    assert r.status_code == 200
+    locations = [p["attributes"]["location"] for p in r.json()["data"]]
+    assert None in locations  # some profiles have no location at all
+    assert all(loc is None or ("city" in loc and "zip" in loc) for loc in locations)
+
+
 async def test_subscriptions_only_when_asked_and_sparse_fields(api: httpx.AsyncClient) -> None:
     r = await api.get(
         "/api/profiles",

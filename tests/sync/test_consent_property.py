@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import httpx
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +23,7 @@ from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.contacts import ContactRepo
 from engage_desktop.storage.database import open_database
-from engage_desktop.storage.outbox import OutboxRepo
+from engage_desktop.storage.outbox import OutboxEntry, OutboxRepo
 from engage_desktop.sync.engine import SyncEngine
 
 N = 6  # contacts the scenario plays with
@@ -42,7 +43,9 @@ ops = st.lists(
 )
 
 
-async def scenario(steps: list[tuple[str, int | None, str | None]], folder: Path) -> None:
+async def scenario(
+    steps: list[tuple[str, int | None, str | None]], folder: Path, log: list[tuple[str, list[Any]]]
+) -> None:
     emulator = KlaviyoEmulator(Settings(profiles=40, lists=1, job_delay_s=0.0, rate_limits=False))
     transport = httpx.ASGITransport(app=emulator)
     db = open_database(folder)
@@ -52,7 +55,6 @@ async def scenario(steps: list[tuple[str, int | None, str | None]], folder: Path
             emulator.store.data.account_id, "Shop", "http://e", ConsentMode.INFERRED, (lst.id,)
         )
     )
-    sent_phones: list[str] = []
     async with KlaviyoClient(
         ApiKey(DEMO_API_KEY),
         base_url="http://e",
@@ -64,7 +66,7 @@ async def scenario(steps: list[tuple[str, int | None, str | None]], folder: Path
 
         async def recording_push(phones: list[str]) -> None:
             await real_push(phones)
-            sent_phones.extend(phones)  # only once Klaviyo answered 202
+            log.append(("job", sorted(phones)))  # only once Klaviyo answered 202
 
         client.bulk_unsubscribe_sms = recording_push  # type: ignore[method-assign]
         engine = SyncEngine(db, client, who="property")
@@ -108,15 +110,18 @@ async def scenario(steps: list[tuple[str, int | None, str | None]], folder: Path
         await later.run()
         outbox = OutboxRepo(db)
         assert outbox.pending_count() == 0, "an opt-out was never sent"
-        rows = db.execute_sql(
-            "SELECT phone, count(*) FROM optout_outbox WHERE sent_at IS NOT NULL GROUP BY phone"
-        )
-        per_phone = dict(rows.fetchall())
-        assert sum(per_phone.values()) == optouts_made, "an opt-out was not queued once"
-        # one job carries a number once, however many of its opt-outs are due together
-        sent = Counter(sent_phones)
-        assert set(sent) == set(per_phone), "an opt-out never reached Klaviyo"
-        assert all(sent[phone] <= n for phone, n in per_phone.items()), "an opt-out sent twice"
+        phone_of = dict(db.execute_sql("SELECT id, phone FROM optout_outbox").fetchall())
+        assert len(phone_of) == optouts_made, "an opt-out was not queued once"
+        # Each job Klaviyo accepted carried the rows taken just before it (their numbers, a
+        # number once) and exactly those were then marked sent. Every row in one such job only.
+        carried: list[int] = []
+        for n, (kind, numbers) in enumerate(log):
+            if kind == "job":
+                taken, after = log[n - 1], log[n + 1]
+                assert taken[0] == "due" and after == ("marked", taken[1])
+                assert numbers == sorted({phone_of[i] for i in taken[1]})
+                carried += taken[1]
+        assert sorted(carried) == sorted(phone_of), "an opt-out was lost or sent twice"
     db.close()
 
 
@@ -141,5 +146,22 @@ def _with_consent(attrs: dict, consent: str, stamp: str) -> dict:  # type: ignor
 def test_no_opt_out_is_lost_and_none_is_sent_twice(
     steps: list[tuple[str, int | None, str | None]],
 ) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(scenario(steps, Path(folder)))
+    # what the pusher did, in order: rows taken ("due"), jobs accepted, rows marked sent
+    log: list[tuple[str, list[Any]]] = []
+    real_due, real_mark = OutboxRepo.due, OutboxRepo.mark_sent
+
+    def recording_due(self: OutboxRepo, now: float, limit: int) -> list[OutboxEntry]:
+        entries = real_due(self, now, limit)
+        log.append(("due", [e.id for e in entries]))
+        return entries
+
+    def recording_mark(self: OutboxRepo, ids: list[int], now: float) -> None:
+        log.append(("marked", list(ids)))
+        real_mark(self, ids, now)
+
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        patch.object(OutboxRepo, "due", recording_due),
+        patch.object(OutboxRepo, "mark_sent", recording_mark),
+    ):
+        asyncio.run(scenario(steps, Path(folder), log))
