@@ -25,6 +25,11 @@ def run(folder: Path, *args: str) -> int:
     return main(["--data-dir", str(folder), *args])
 
 
+def connect(folder: Path, url: str, consent: str, *more: str) -> int:
+    """`engage-desktop connect klaviyo` to the emulator at `url`; `more`: --lists, --map …"""
+    return run(folder, "connect", "klaviyo", "--base-url", url, "--consent", consent, *more)
+
+
 def last_json(capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
@@ -37,22 +42,8 @@ def test_connect_sync_status_contacts_optout(
         headers={"Authorization": f"Klaviyo-API-Key {DEMO_API_KEY}", "revision": "2026-07-15"},
     ).json()
     first = lists["data"][0]
-    assert (
-        run(
-            env,
-            "connect",
-            "klaviyo",
-            "--base-url",
-            live.url,
-            "--consent",
-            "explicit",
-            "--lists",
-            first["id"],
-            "--map",
-            "Shoe size=properties.Shoe Size:number",
-        )
-        == 0
-    )
+    mapping = "Shoe size=properties.Shoe Size:number"
+    assert connect(env, live.url, "explicit", "--lists", first["id"], "--map", mapping) == 0
     assert "Connected to Klaviyo account" in capsys.readouterr().out
     assert run(env, "sync", "--json") == 0
     result = last_json(capsys)
@@ -95,12 +86,11 @@ def test_configuration_errors_exit_2(
 ) -> None:
     assert run(env, "sync") == 2
     assert "not connected" in capsys.readouterr().err
-    base = ["connect", "klaviyo", "--base-url", live.url, "--consent", "inferred"]
-    assert run(env, *base, "--lists", "nope1,nope2") == 2
+    assert connect(env, live.url, "inferred", "--lists", "nope1,nope2") == 2
     assert "unknown list id" in capsys.readouterr().err
-    assert run(env, *base, "--lists", "all", "--map", "Broken") == 2
+    assert connect(env, live.url, "inferred", "--lists", "all", "--map", "Broken") == 2
     monkeypatch.setenv("KLAVIYO_API_KEY", "pk_not_a_key_the_emulator_knows_00")
-    assert run(env, *base, "--lists", "all") == 2
+    assert connect(env, live.url, "inferred", "--lists", "all") == 2
     err = capsys.readouterr().err
     assert "did not accept this API key" in err and "pk_not_a_key" not in err
     assert run(env, "optout", "12") == 2
@@ -131,20 +121,7 @@ def test_key_kept_in_the_keyring_serves_later_commands(
     memory = MemoryKeyring()
     keyring.set_keyring(memory)
     try:
-        assert (
-            run(
-                env,
-                "connect",
-                "klaviyo",
-                "--base-url",
-                live.url,
-                "--consent",
-                "inferred",
-                "--lists",
-                "all",
-            )
-            == 0
-        )
+        assert connect(env, live.url, "inferred", "--lists", "all") == 0
         assert "No usable keyring" not in capsys.readouterr().err
         assert list(memory.store.values()) == [DEMO_API_KEY]
         monkeypatch.delenv("KLAVIYO_API_KEY")
@@ -164,8 +141,7 @@ def test_sync_events_stream_progress_then_the_result(
     assert run(env, "sync", "--events") == 2  # not connected: a refusal event, exit 2
     refused = parse_event(capsys.readouterr().out.strip().splitlines()[-1])
     assert isinstance(refused, SyncRefused) and refused.kind == "config"
-    args = ("connect", "klaviyo", "--base-url", live.url, "--consent", "inferred")
-    assert run(env, *args, "--lists", "all") == 0
+    assert connect(env, live.url, "inferred", "--lists", "all") == 0
     capsys.readouterr()
     assert run(env, "sync", "--events", "--trigger", "schedule", "--full") == 0
     events = [parse_event(line) for line in capsys.readouterr().out.strip().splitlines()]
