@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -30,6 +29,7 @@ from engage_desktop.core.setup import (
 )
 from engage_desktop.klaviyo.errors import KlaviyoError, NetworkError
 from engage_desktop.klaviyo.scopes import PURPOSE
+from engage_desktop.ui.widgets.busy_bar import busy_bar
 
 if TYPE_CHECKING:
     from engage_desktop.ui.wizard.setup_wizard import SetupWizard
@@ -66,11 +66,7 @@ class ApiKeyPage(QWizardPage):
         self.base_url.setAccessibleName("Klaviyo base URL")
         self.base_url_label = QLabel("&Base URL:")
         self.base_url_label.setBuddy(self.base_url)
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)
-        self.busy.setMaximumHeight(8)
-        self.busy.setTextVisible(False)
-        self.busy.hide()
+        self.busy = busy_bar()
         self.result = QLabel()
         self.result.setWordWrap(True)
 

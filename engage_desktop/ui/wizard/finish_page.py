@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWizard, QWizardPage
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWizard, QWizardPage
 
 from engage_desktop.core.setup import Step, summary_lines
 from engage_desktop.storage.database import DatabaseError
 from engage_desktop.sync.setup import save_setup
+from engage_desktop.ui.widgets.busy_bar import busy_bar
 
 if TYPE_CHECKING:
     from engage_desktop.ui.wizard.contacts_page import ContactsPage
@@ -30,11 +31,7 @@ class FinishPage(QWizardPage):
         self.summary.setWordWrap(True)
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)
-        self.busy.setMaximumHeight(8)
-        self.busy.setTextVisible(False)
-        self.busy.hide()
+        self.busy = busy_bar()
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")

@@ -6,12 +6,13 @@ import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWizardPage
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWizardPage
 
 from engage_desktop.core.mapping import MappingSpec
 from engage_desktop.core.setup import mapping_problems
 from engage_desktop.klaviyo.errors import KlaviyoError
 from engage_desktop.storage.fields import FieldRepo
+from engage_desktop.ui.widgets.busy_bar import busy_bar
 from engage_desktop.ui.widgets.mapping_editor import MappingEditor
 
 if TYPE_CHECKING:
@@ -34,11 +35,7 @@ class MapFieldsPage(QWizardPage):
         repo = FieldRepo(wizard.ctx.db)
         self.editor = MappingEditor(dict(repo.fields()))
         self.editor.set_mappings([MappingSpec(m.name, m.path, m.type) for m in repo.mappings()])
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)
-        self.busy.setMaximumHeight(8)
-        self.busy.setTextVisible(False)
-        self.busy.hide()
+        self.busy = busy_bar()
         self.status = QLabel()
         layout = QVBoxLayout(self)
         layout.addWidget(self.busy)
