@@ -9,14 +9,12 @@ from dataclasses import replace
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +24,7 @@ from engage_desktop.ui.contacts.contact_detail import ContactDetailPane
 from engage_desktop.ui.contacts.contacts_model import ContactsTableModel
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.widgets.question import ask
+from engage_desktop.ui.widgets.read_only_table import row_view
 
 SEARCH_DELAY_MS = 250
 ROW_HEIGHT = 24
@@ -52,17 +51,13 @@ class ContactsScreen(QWidget):
         self.source_filter.setAccessibleName("Filter by source")
         self.count = QLabel()
         self.model = ContactsTableModel(self.table_data)
-        self.view = QTableView()
-        self.view.setModel(self.model)
+        self.view = row_view(self.model)
         self.view.setSortingEnabled(True)
         self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setWordWrap(False)
         rows = self.view.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(ROW_HEIGHT)
-        rows.hide()
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)

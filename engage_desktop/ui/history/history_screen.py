@@ -6,7 +6,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -21,16 +20,13 @@ from PySide6.QtWidgets import (
 from engage_desktop.storage.runs import RunRepo
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.history.runs_model import IssuesTableModel, RunsTableModel
+from engage_desktop.ui.widgets.read_only_table import row_view
 
 RUNS_SHOWN = 500
 
 
 def _table(model: RunsTableModel | IssuesTableModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.verticalHeader().hide()
+    view = row_view(model)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     return view

@@ -37,9 +37,9 @@ class RunsTableModel(RowsTableModel):
     columns = RUN_COLUMNS
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        run: RunRecord | None = self.row_at(index)
+        if run is None:
             return None
-        run: RunRecord = self.rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.ForegroundRole and col == 4:
             return STATUS_COLOURS.get(run.status)
@@ -76,9 +76,8 @@ class IssuesTableModel(RowsTableModel):
     columns = ISSUE_COLUMNS
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        row = self.row_at(index)
+        if row is None or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return None
-        value = self.rows[index.row()][index.column()]
+        value = row[index.column()]
         return "" if value is None else str(value)

@@ -8,17 +8,15 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHeaderView,
     QLabel,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from engage_desktop.storage.contact_table import ContactTable, ListRow
 from engage_desktop.ui.context import AppContext
-from engage_desktop.ui.widgets.read_only_table import Index, RowsTableModel
+from engage_desktop.ui.widgets.read_only_table import Index, RowsTableModel, row_view
 
 COLUMNS = ("List", "Source", "Members", "Size in source", "Last sync")
 
@@ -29,9 +27,9 @@ class ListsTableModel(RowsTableModel):
     columns = COLUMNS
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        r: ListRow | None = self.row_at(index)
+        if r is None:
             return None
-        r: ListRow = self.rows[index.row()]
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (2, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role != Qt.ItemDataRole.DisplayRole:
@@ -56,11 +54,7 @@ class ListsScreen(QWidget):
         self.ctx = ctx
         self._table = ContactTable(ctx.db)
         self.model = ListsTableModel()
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.verticalHeader().hide()
+        self.view = row_view(self.model)
         self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.empty = QLabel()
         self.layout_ = QVBoxLayout(self)
