@@ -6,6 +6,7 @@
     python benchmarks/sync_benchmarks.py incremental  # (d) 1M profiles, 1 % changed
     python benchmarks/sync_benchmarks.py commit     # (e) the commit alone, 100k contacts
     python benchmarks/sync_benchmarks.py optout     # opt-out to Klaviyo job posted
+    python benchmarks/sync_benchmarks.py phones     # phone check: E.164 shortcut vs full parse
 
 Each prints its figures. The sync runs as a child process so that its peak RSS is its own.
 """
@@ -28,10 +29,13 @@ from _emulator_process import EmulatorProcess
 
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.emulator import DEMO_API_KEY
+from engage_desktop.emulator.data import AccountData
 from engage_desktop.storage.commit import SyncedList, commit_staged
 from engage_desktop.storage.database import open_database
 from engage_desktop.storage.runs import RunRepo
 from engage_desktop.storage.staging import StagedProfile, StagingRepo
+from engage_desktop.sync.events import SyncProgress, SyncResult, parse_event
+from engage_desktop.sync.phones import normalize_phone, parsed_e164
 
 
 def cli(folder: Path, *args: str) -> tuple[dict[str, object] | None, float]:
@@ -105,9 +109,55 @@ def pipeline(args: argparse.Namespace, label: str = "(b) pipeline") -> None:
         with tempfile.TemporaryDirectory() as d:
             print(f"{label}, {args.profiles} profiles, lists={args.lists}, no limits")
             os.environ["ENGAGE_DESKTOP_RATE_BUDGET"] = "off"
-            run_sync(emu, Path(d), args.lists)
+            connect(emu, Path(d), args.lists)
+            timed_sync(emu, Path(d))
     finally:
         emu.stop()
+
+
+def timed_sync(emu: EmulatorProcess, folder: Path) -> None:
+    """A full sync with its event stream: when each phase began, and the CPU seconds of the
+    sync process and of the emulator."""
+    env = {**os.environ, "KLAVIYO_API_KEY": DEMO_API_KEY, "XDG_STATE_HOME": str(folder / "st")}
+    cpu0, emu0 = children_cpu_s(), emu.cpu_seconds()
+    started = time.perf_counter()
+    command = ["sync", "--events", "--trigger", "manual", "--full"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engage_desktop", "--data-dir", str(folder), *command],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    phases: dict[str, float] = {}
+    result = None
+    for line in proc.stdout:
+        event = parse_event(line)
+        if isinstance(event, SyncProgress):
+            phases.setdefault(event.phase, time.perf_counter() - started)
+        elif isinstance(event, SyncResult):
+            result = event
+    if proc.wait() != 0 or result is None or result.status != "succeeded":
+        raise SystemExit(f"sync failed: {result}")
+    wall = time.perf_counter() - started
+    print(
+        f"sync: wall_s={wall:.1f} engine_s={result.duration_s:.2f} "
+        f"created={result.counts.get('created')} fetched={result.counts.get('fetched')} "
+        f"requests={result.counts.get('requests')} issues={result.issues}"
+    )
+    print("phases_started_at_s: " + " ".join(f"{k}={v:.2f}" for k, v in phases.items()))
+    print(
+        f"cpu_s: sync_process={children_cpu_s() - cpu0:.1f} emulator={emu.cpu_seconds() - emu0:.1f}"
+    )
+    print(
+        f"profiles_per_s={result.counts.get('fetched', 0) / result.duration_s:.0f} "
+        f"peak_rss_mb(sync process, max of children)={peak_child_rss_mb():.0f}"
+    )
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def million(args: argparse.Namespace) -> None:
@@ -219,10 +269,29 @@ def commit(args: argparse.Namespace) -> None:
             )
 
 
+def phones(args: argparse.Namespace) -> None:
+    """The generated account's numbers through the sync's check and through the full parse."""
+    data = AccountData(1, args.profiles, 8)
+    numbers = [n for n in (data.phone(i) for i in range(args.profiles)) if n]
+    timings = {}
+    for name, check in (("full_parse", parsed_e164), ("sync_check", normalize_phone)):
+        normalize_phone.cache_clear()
+        started = time.perf_counter()
+        answers = [check(n, "US") for n in numbers]
+        timings[name] = (time.perf_counter() - started) / len(numbers) * 1e6
+        if name == "full_parse":
+            expected = answers
+    print(
+        f"phones: {len(numbers)} numbers, us_per_number full_parse={timings['full_parse']:.1f} "
+        f"sync_check={timings['sync_check']:.1f} same_answers={answers == expected}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument(
-        "which", choices=["full", "pipeline", "million", "incremental", "commit", "optout"]
+        "which",
+        choices=["full", "pipeline", "million", "incremental", "commit", "optout", "phones"],
     )
     ap.add_argument("--profiles", type=int, default=100_000)
     ap.add_argument("--lists", default="all")
@@ -234,6 +303,7 @@ def main() -> None:
         "incremental": incremental,
         "commit": commit,
         "optout": optout,
+        "phones": phones,
     }[args.which](args)
 
 
