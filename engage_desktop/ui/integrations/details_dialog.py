@@ -100,7 +100,8 @@ class KlaviyoDetailsDialog(QDialog):
         return tab
 
     async def _load(self) -> None:
-        cached = ContactRepo(self.ctx.db).list_member_counts()
+        # every membership is counted (about 100 ms at a million): off the GUI thread
+        cached = await self.ctx.read(ContactRepo(self.ctx.db).list_member_counts)
         if not await self.picker.load(self.setup, self.verified, cached):
             return
         chosen = None if self.picker.every_list() else self.picker.chosen()
