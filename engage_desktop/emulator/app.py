@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from engage_desktop.emulator import lists
 from engage_desktop.emulator.admin import Admin
+from engage_desktop.emulator.base import MAX_BODY, ServiceEmulator
 from engage_desktop.emulator.data import AccountData
-from engage_desktop.emulator.faults import Fault, FaultBoard
+from engage_desktop.emulator.faults import Fault
 from engage_desktop.emulator.jobs import JobRunner
 from engage_desktop.emulator.profiles import ProfileViews
 from engage_desktop.emulator.ratelimit import FixedWindowLimiter, Limit
@@ -28,10 +26,6 @@ from engage_desktop.emulator.wire import (
     bad_request,
     json_response,
 )
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _ID = r"(?P<id>[^/]+)"
 ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
@@ -49,11 +43,6 @@ ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
     ]
 ]
 _REVISION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.pre)?$")
-MAX_BODY = 5 * 1024 * 1024
-
-
-class ConnectionDropped(Exception):
-    """Raised mid-response to make the server drop the connection (an injected fault)."""
 
 
 @dataclass
@@ -69,104 +58,26 @@ class Settings:
     job_delay_s: float = 0.5
 
 
-@dataclass
-class Counters:
-    """What was asked and answered, for tests and benchmarks."""
-
-    requests: Counter[tuple[str, int]] = field(default_factory=Counter)
-    throttled: int = 0
-
-    def as_json(self) -> dict[str, Any]:
-        by_op: dict[str, dict[str, int]] = {}
-        for (op, status), n in sorted(self.requests.items()):
-            by_op.setdefault(op, {})[str(status)] = n
-        return {
-            "requests": by_op,
-            "total": sum(self.requests.values()),
-            "throttled": self.throttled,
-        }
-
-
-class KlaviyoEmulator:
+class KlaviyoEmulator(ServiceEmulator):
     """A local Klaviyo: an ASGI app serving the endpoints Engage Desktop uses."""
 
+    service = "Klaviyo"
+    content_type = "application/vnd.api+json"
+
     def __init__(self, settings: Settings | None = None, clock: Callable[[], float] = time.time):
+        super().__init__(clock)
         self.settings = settings or Settings()
         s = self.settings
-        self.clock = clock
         self.store = Store(AccountData(s.seed, s.profiles, s.lists), clock)
         self.store.keys[s.api_key] = ALL_SCOPES
         self.limiter = FixedWindowLimiter(clock)
-        self.faults = FaultBoard()
-        self.counters = Counters()
         self.cursors = Cursors(f"cursor-secret-{s.seed}")
         self.profiles = ProfileViews(self.store, self.cursors)
         self.jobs = JobRunner(self.store, s.job_delay_s)
         self.admin = Admin(self)
         self.ops = operations()
 
-    # ----- ASGI -------------------------------------------------------------------------
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if len(body) > MAX_BODY + 1 or not message.get("more_body"):
-                break
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        host = headers.get("host") or "{}:{}".format(*(scope.get("server") or ("127.0.0.1", 80)))
-        req = Request(
-            method=scope["method"],
-            path=scope["path"],
-            query=parse_qsl(
-                scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
-            ),
-            headers=headers,
-            body=body,
-            base_url=f"{scope.get('scheme', 'http')}://{host}",
-        )
-        fault = self.faults.take(req.path)
-        if fault is not None and fault.kind == "delay":
-            await asyncio.sleep(fault.delay_s)
-            fault = None
-        if fault is not None and fault.kind == "drop":
-            self.counters.requests[(self._label(req), 0)] += 1
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"application/vnd.api+json"),
-                        (b"content-length", b"1000"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": b'{"data": [', "more_body": True})
-            raise ConnectionDropped("injected fault: connection dropped")
-        if fault is None:
-            resp = await self.handle(req)
-        elif fault.kind == "truncate":
-            resp = await self.handle(req)
-            resp.body = resp.body[: max(1, len(resp.body) // 2)]
-        else:
-            resp = self._fault_response(fault)
-        self.counters.requests[(self._label(req), resp.status)] += 1
-        raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers.items()]
-        raw_headers.append((b"content-length", str(len(resp.body)).encode()))
-        await send({"type": "http.response.start", "status": resp.status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": resp.body})
-
-    def _label(self, req: Request) -> str:
+    def label(self, req: Request) -> str:
         if req.path.startswith("/_emulator"):
             return "admin"
         for pattern, methods in ROUTES:
@@ -174,7 +85,7 @@ class KlaviyoEmulator:
                 return methods.get(req.method, req.path)
         return req.path
 
-    def _fault_response(self, fault: Fault) -> Response:
+    def fault_response(self, fault: Fault) -> Response:
         if fault.kind == "429":
             err = ApiError(
                 429,

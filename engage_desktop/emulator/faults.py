@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KINDS = ("429", "500", "502", "503", "delay", "drop", "truncate")
+KINDS = ("429", "500", "502", "503", "delay", "drop", "truncate", "stall", "trickle")
 
 
 @dataclass

@@ -14,7 +14,8 @@ from types import FrameType, TracebackType
 
 import uvicorn
 
-from engage_desktop.emulator.app import ConnectionDropped, KlaviyoEmulator, Settings
+from engage_desktop.emulator.app import KlaviyoEmulator, Settings
+from engage_desktop.emulator.base import ConnectionDropped, ServiceEmulator
 
 
 class _HideInjectedDrops(logging.Filter):
@@ -56,7 +57,7 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def _server(emulator: KlaviyoEmulator) -> uvicorn.Server:
+def _server(emulator: ServiceEmulator) -> uvicorn.Server:
     logging.getLogger("uvicorn.error").addFilter(_HideInjectedDrops())
     config = uvicorn.Config(
         emulator,
@@ -69,13 +70,15 @@ def _server(emulator: KlaviyoEmulator) -> uvicorn.Server:
     return _Server(config)
 
 
-def serve_forever(settings: Settings, host: str, port: int) -> int:
-    """Run until SIGINT/SIGTERM; the first stdout line says where. Returns the exit code."""
-    emulator = KlaviyoEmulator(settings)
+def serve_forever(emulator: ServiceEmulator | Settings, host: str, port: int) -> int:
+    """Run until SIGINT/SIGTERM; the first stdout line says where. Returns the exit code.
+    Klaviyo `Settings` stand for the Klaviyo emulator (the default service)."""
+    if isinstance(emulator, Settings):
+        emulator = KlaviyoEmulator(emulator)
     sock = _bind(host, port)
     actual = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
-    print(f"Klaviyo emulator listening on http://{shown}:{actual}", flush=True)
+    print(f"{emulator.service} emulator listening on http://{shown}:{actual}", flush=True)
     server = _server(emulator)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve(sockets=[sock]))
@@ -84,14 +87,21 @@ def serve_forever(settings: Settings, host: str, port: int) -> int:
 
 
 class EmulatorThread:
-    """The emulator on 127.0.0.1 in a daemon thread, for tests, benchmarks and demo mode."""
+    """An emulator on 127.0.0.1 in a daemon thread, for tests, benchmarks and demo mode
+    (Klaviyo's, from its settings, unless another service's emulator is given)."""
 
-    def __init__(self, settings: Settings | None = None, host: str = "127.0.0.1") -> None:
-        self.emulator = KlaviyoEmulator(settings)
+    def __init__(
+        self, settings: Settings | ServiceEmulator | None = None, host: str = "127.0.0.1"
+    ) -> None:
+        self.emulator = (
+            settings if isinstance(settings, ServiceEmulator) else KlaviyoEmulator(settings)
+        )
         self._sock = _bind(host, 0)
         self.url = f"http://{host}:{self._sock.getsockname()[1]}"
         self._server = _server(self.emulator)
-        self._thread = threading.Thread(target=self._run, name="klaviyo-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"{self.emulator.service.lower()}-emulator", daemon=True
+        )
 
     def _run(self) -> None:
         asyncio.run(self._server.serve(sockets=[self._sock]))
