@@ -9,11 +9,17 @@
 | POST | /_emulator/lists | `{"name": "VIP"}` | create a list; answers its id |
 | POST, DELETE | /_emulator/lists/{id}/members | `{"profile_ids": [...]}` | add / remove members |
 | POST | /_emulator/keys | `{"key": "pk_…", "scopes": [...]}` | accept another key (key optional) |
-| POST | /_emulator/faults | `{"path", "kind", "count", "delay_s"}` | next N requests on path misbehave |
+| POST | /_emulator/faults | `{"path", "kind", "count", "delay_s", "detail"}` | next N requests on path misbehave (kinds below) |
 | POST | /_emulator/settings | `{"latency_ms", "rate_limits", "job_delay_s"}` | change behaviour live |
 | POST | /_emulator/touch | `{"count": N, "seed": 1}` | change N random profiles (first name, a property; bumps `updated`) |
 | POST | /_emulator/reset | | back to the generated data, counters and faults cleared |
 | GET | /_emulator/counters | | requests by operation and status, 429s sent |
+
+Fault kinds: `429`, `500`, `502`, `503` (answered instead), `delay` (`delay_s` first), `drop`
+(the connection closes mid-body), `stall` (no answer for `delay_s`, then closed), `truncate`
+(half the body), `trickle` (the body a byte every `delay_s`), and the hostile answers of
+`emulator/hostile.py`: `empty_page`, `missing_lists`, `foreign_next`, `loop_cursor`,
+`malformed` (with a `detail`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from engage_desktop.emulator.faults import KINDS
 from engage_desktop.emulator.store import ALL_SCOPES
 from engage_desktop.emulator.wire import Request, Response, bad_request, json_response, not_found
 
@@ -102,9 +107,10 @@ class Admin:
                     str(body.get("kind")),
                     int(body.get("count", 1)),
                     float(body.get("delay_s", 0.0)),
+                    str(body.get("detail", "")),
                 )
             except (TypeError, ValueError) as exc:
-                raise bad_request(f"{exc} (kinds: {', '.join(KINDS)})") from None
+                raise bad_request(str(exc)) from None
             return Response(204)
         if path == "/settings" and req.method == "POST":
             st = self.emu.settings
@@ -135,8 +141,7 @@ class Admin:
             store.reset()
             self.emu.faults.clear()
             self.emu.limiter.reset()
-            self.emu.counters.requests.clear()
-            self.emu.counters.throttled = 0
+            self.emu.counters.clear()
             return Response(204)
         if path == "/counters" and req.method == "GET":
             return json_response(200, self.emu.counters.as_json())

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engage_desktop.emulator import lists
+from engage_desktop.emulator import hostile, lists
 from engage_desktop.emulator.admin import Admin
 from engage_desktop.emulator.base import MAX_BODY, ServiceEmulator
 from engage_desktop.emulator.data import AccountData
@@ -63,6 +63,7 @@ class KlaviyoEmulator(ServiceEmulator):
 
     service = "Klaviyo"
     content_type = "application/vnd.api+json"
+    shaping_kinds = hostile.KINDS
 
     def __init__(self, settings: Settings | None = None, clock: Callable[[], float] = time.time):
         super().__init__(clock)
@@ -84,6 +85,9 @@ class KlaviyoEmulator(ServiceEmulator):
             if pattern.match(req.path):
                 return methods.get(req.method, req.path)
         return req.path
+
+    def shape(self, req: Request, resp: Response, fault: Fault) -> Response:
+        return hostile.reshape(req, resp, fault)
 
     def fault_response(self, fault: Fault) -> Response:
         if fault.kind == "429":

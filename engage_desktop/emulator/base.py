@@ -26,6 +26,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 MAX_BODY = 5 * 1024 * 1024
+_ERRORS = ("429", "500", "502", "503")  # answered instead of the request
 
 
 class ConnectionDropped(Exception):
@@ -59,10 +60,11 @@ class ServiceEmulator:
 
     service = "Service"  # as printed: "<service> emulator listening on …"
     content_type = "application/json"
+    shaping_kinds: tuple[str, ...] = ()  # fault kinds this service applies in `shape()`
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
-        self.faults = FaultBoard()
+        self.faults = FaultBoard(self.shaping_kinds)
         self.counters = Counters()
 
     # ----- what a service supplies ------------------------------------------------------------
@@ -72,6 +74,10 @@ class ServiceEmulator:
     def label(self, req: Request) -> str:
         """The name a request is counted under (an operation id, "admin", or its path)."""
         return "admin" if req.path.startswith("/_emulator") else req.path
+
+    def shape(self, req: Request, resp: Response, fault: Fault) -> Response:
+        """A real answer reshaped by a service-specific fault (an empty page, a foreign link)."""
+        return resp
 
     def fault_response(self, fault: Fault) -> Response:
         """The answer to an injected 429 / 5xx, in the service's own error format."""
@@ -110,8 +116,10 @@ class ServiceEmulator:
                 await self._start(send, 200, {"content-type": self.content_type}, 1000)
                 await send({"type": "http.response.body", "body": b'{"data": [', "more_body": True})
             raise ConnectionDropped(f"injected fault: {fault.kind}")
-        if fault is None or fault.kind in ("truncate", "trickle"):
+        if fault is None or fault.kind not in _ERRORS:
             resp = await self.handle(req)
+            if fault is not None and fault.kind in self.shaping_kinds:
+                resp = self.shape(req, resp, fault)
         else:
             resp = self.fault_response(fault)
         if fault is not None and fault.kind == "truncate":

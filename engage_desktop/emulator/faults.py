@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+# What every emulator does the same way (emulator/base.py): error answers, a delay, a dropped
+# connection, no answer at all (stall), half a body (truncate), a body a byte at a time
+# (trickle). A service adds kinds that reshape its own answers (ServiceEmulator.shape).
 KINDS = ("429", "500", "502", "503", "delay", "drop", "truncate", "stall", "trickle")
 
 
@@ -15,20 +19,24 @@ class Fault:
     kind: str
     remaining: int
     delay_s: float = 0.0
+    detail: str = ""  # kind-specific: a variant, a target URL
 
 
 class FaultBoard:
     """The armed faults, consumed in the order they were armed."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra_kinds: Iterable[str] = ()) -> None:
+        self.kinds = (*KINDS, *extra_kinds)
         self._faults: list[Fault] = []
 
-    def arm(self, path: str, kind: str, count: int, delay_s: float = 0.0) -> Fault:
-        if kind not in KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(KINDS)}")
+    def arm(
+        self, path: str, kind: str, count: int, delay_s: float = 0.0, detail: str = ""
+    ) -> Fault:
+        if kind not in self.kinds:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(self.kinds)}")
         if count < 1:
             raise ValueError("count must be at least 1")
-        fault = Fault(path.rstrip("/") or "/", kind, count, delay_s)
+        fault = Fault(path.rstrip("/") or "/", kind, count, delay_s, detail)
         self._faults.append(fault)
         return fault
 
