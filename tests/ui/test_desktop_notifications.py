@@ -14,6 +14,7 @@ import pytest
 from jeepney import (
     DBusAddress,
     HeaderFields,
+    Message,
     MessageType,
     message_bus,
     new_method_return,
@@ -31,12 +32,19 @@ pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None, reason="nee
 
 
 class NotificationService:
-    """Answers Notify like a desktop would, and can "click" a notification."""
+    """Answers Notify like a desktop would, and can "click" a notification.
+
+    Like real servers (dunst 1.9, measured with dbus-monitor), it sends `ActionInvoked` and
+    `NotificationClosed` as unicast signals to the connection that sent the notification,
+    never as a broadcast.
+    """
 
     def __init__(self) -> None:
         self.conn = open_dbus_connection(bus="SESSION")
         self.conn.send_and_get_reply(message_bus.RequestName(SERVICE))
         self.received: list[tuple[Any, ...]] = []
+        self.senders: dict[int, str] = {}  # notification id -> unique name that sent it
+        self.sent: list[Message] = []  # the signals sent back, to check their destination
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -50,12 +58,24 @@ class NotificationService:
                 if msg.header.message_type == MessageType.method_call and (
                     fields.get(HeaderFields.member) == "Notify"
                 ):
+                    notification_id = 101 + len(self.received)
+                    self.senders[notification_id] = fields[HeaderFields.sender]
                     self.received.append(msg.body)
-                    self.conn.send(new_method_return(msg, "u", (100 + len(self.received),)))
+                    self.conn.send(new_method_return(msg, "u", (notification_id,)))
 
-    def click(self, notification_id: int) -> None:
-        emitter = DBusAddress(PATH, interface=SERVICE)
-        self.conn.send(new_signal(emitter, "ActionInvoked", "us", (notification_id, "default")))
+    def click(self, notification_id: int, action: str = "default") -> None:
+        """What `dunstctl action` does: the action is invoked, the notification stays."""
+        self._signal(notification_id, "ActionInvoked", "us", (notification_id, action))
+
+    def dismiss(self, notification_id: int) -> None:
+        """What `dunstctl close` does: closed, reason 2 (dismissed by the user)."""
+        self._signal(notification_id, "NotificationClosed", "uu", (notification_id, 2))
+
+    def _signal(self, notification_id: int, member: str, signature: str, body: Any) -> None:
+        signal = new_signal(DBusAddress(PATH, interface=SERVICE), member, signature, body)
+        signal.header.fields[HeaderFields.destination] = self.senders[notification_id]
+        self.sent.append(signal)
+        self.conn.send(signal)
 
 
 @pytest.fixture
@@ -72,6 +92,7 @@ def session_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     yield address
     daemon.terminate()
     daemon.wait(timeout=10)
+    daemon.stdout.close()
 
 
 def test_notices_reach_the_service_and_a_click_opens_the_run(
@@ -90,6 +111,7 @@ def test_notices_reach_the_service_and_a_click_opens_the_run(
     with qtbot.waitSignal(notifier.run_opened, timeout=5000) as opened:
         service.click(101)
     assert opened.args == [7]
+    assert service.sent[0].header.fields[HeaderFields.destination] == desktop.unique_name
     notifier.close()
 
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from engage_desktop.storage.runs import RunRepo
 from engage_desktop.ui.context import AppContext
+from engage_desktop.ui.history.history_chart import HistoryChart
 from engage_desktop.ui.history.runs_model import IssuesTableModel, RunsTableModel
 from engage_desktop.ui.widgets.read_only_table import row_view
 
@@ -41,6 +42,7 @@ class HistoryScreen(QWidget):
         self.repo = RunRepo(ctx.db)
         self.runs = RunsTableModel()
         self.issues = IssuesTableModel()
+        self.chart = HistoryChart()
         self.runs_view = _table(self.runs)
         self.issues_view = _table(self.issues)
         self.detail = QLabel("Select a run to see its issues.")
@@ -60,8 +62,12 @@ class HistoryScreen(QWidget):
         lower.addWidget(self.issues_view, 1)
         lower.addWidget(self.status)
         split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.chart)
         split.addWidget(self.runs_view)
         split.addWidget(below)
+        split.setCollapsible(0, False)
+        split.setStretchFactor(1, 1)
+        split.setStretchFactor(2, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
 
@@ -70,6 +76,9 @@ class HistoryScreen(QWidget):
         for col, width in enumerate((240, 80, 120, 200)):
             self.issues_view.setColumnWidth(col, width)
         self.runs_view.selectionModel().currentRowChanged.connect(self._run_chosen)
+        # The chart draws the rows the table holds: no query of its own on the GUI thread.
+        self.runs.modelReset.connect(lambda: self.chart.set_runs(self.runs.rows))
+        self.chart.run_clicked.connect(self.show_run)
         self.export.clicked.connect(self._ask_export_path)
 
     def reload(self) -> None:
@@ -92,6 +101,7 @@ class HistoryScreen(QWidget):
 
     def _run_chosen(self) -> None:
         run_id = self.current_run()
+        self.chart.set_current(run_id)
         if run_id is not None:
             self.loading = self.ctx.spawn(self._show_issues(run_id))
 
