@@ -87,15 +87,22 @@ class KlaviyoEmulator(ServiceEmulator):
         return req.path
 
     def shape(self, req: Request, resp: Response, fault: Fault) -> Response:
-        return hostile.reshape(req, resp, fault)
+        shaped = hostile.reshape(req, resp, fault)
+        if shaped is None:
+            self.faults.give_back(fault)
+        return shaped or resp
 
     def fault_response(self, fault: Fault) -> Response:
         if fault.kind == "429":
+            # `detail`: the seconds Klaviyo asks for (sent as Retry-After); none by default.
+            wait = fault.detail or "1"
             err = ApiError(
                 429,
                 "throttled",
                 "Request was throttled.",
-                "Request was throttled. Expected available in 1 second.",
+                f"Request was throttled. Expected available in {wait} second"
+                f"{'' if wait == '1' else 's'}.",
+                headers={"retry-after": fault.detail} if fault.detail else None,
             )
             self.counters.throttled += 1
             return err.response()

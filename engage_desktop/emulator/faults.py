@@ -51,5 +51,11 @@ class FaultBoard:
                 return fault
         return None
 
+    def give_back(self, fault: Fault) -> None:
+        """A fault that found nothing to act on (a page too short to break) is not used up."""
+        fault.remaining += 1
+        if fault not in self._faults:
+            self._faults.insert(0, fault)
+
     def clear(self) -> None:
         self._faults.clear()

@@ -6,7 +6,7 @@
 | `missing_lists` | how many (default 1) | the first N lists left out of a Get Lists page |
 | `foreign_next` | a base URL (default `http://attacker.invalid`) | `links.next` points to another host |
 | `loop_cursor` | | `links.next` points back to this same page |
-| `malformed` | `sms_string`, `subscriptions_string`, `marketing_string`, `attributes_null`, `numeric_id` | the first resource of the page broken that way |
+| `malformed` | `sms_string`, `subscriptions_string`, `marketing_string`, `attributes_null`, `numeric_id` | the last resource of a page of two or more broken that way (a one-record probe passes, and uses up no count) |
 """
 
 from __future__ import annotations
@@ -39,15 +39,16 @@ def _attrs(resource: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
-def reshape(req: Request, resp: Response, fault: Fault) -> Response:
-    """`resp` as the fault's kind breaks it; answers that are not JSON:API pages pass through."""
+def reshape(req: Request, resp: Response, fault: Fault) -> Response | None:
+    """`resp` as the fault's kind breaks it; None when there was nothing to break (an answer
+    that is not a page, a probe too short for `malformed`): the fault is not used up."""
     if resp.status >= 300 or not resp.body:
-        return resp
+        return None
     doc = orjson.loads(resp.body)
     data = doc.get("data") if isinstance(doc, dict) else None
     links = doc.get("links") if isinstance(doc, dict) else None
-    if not isinstance(data, list):
-        return resp
+    if not isinstance(data, list) or (fault.kind == "malformed" and len(data) < 2):
+        return None
     kind = fault.kind
     if kind == "empty_page":
         doc["data"] = []
@@ -56,11 +57,11 @@ def reshape(req: Request, resp: Response, fault: Fault) -> Response:
     elif kind in ("foreign_next", "loop_cursor") and isinstance(links, dict):
         if kind == "loop_cursor":
             links["next"] = req.url()
-        elif isinstance(links.get("next"), str):
+        else:  # also on a last page: a hostile server can add a next link anywhere
             target = urlsplit(fault.detail or "http://attacker.invalid")
-            nxt = urlsplit(links["next"])
+            nxt = urlsplit(links.get("next") or req.url())
             links["next"] = urlunsplit((target.scheme, target.netloc, *nxt[2:]))
-    elif kind == "malformed" and data:
-        MALFORMED.get(fault.detail or "sms_string", MALFORMED["sms_string"])(data[0])
+    elif kind == "malformed":
+        MALFORMED.get(fault.detail or "sms_string", MALFORMED["sms_string"])(data[-1])
     resp.body = orjson.dumps(doc)
     return resp

@@ -79,8 +79,9 @@ class Store:
         return self.new_ids[i] if i in self.new_ids else self.data.profile_id(i)
 
     def index_of(self, profile_id: str) -> int | None:
-        if profile_id in self.id_to_new:
-            return self.id_to_new[profile_id]
+        if profile_id in self.id_to_new:  # created here; gone when deleted
+            new = self.id_to_new[profile_id]
+            return new if self.exists(new) else None
         i = self.data.index_of(profile_id)
         if i is None or i >= self.data.n or not self.exists(i):
             return None

@@ -345,3 +345,12 @@ async def test_suppression_filters(api: httpx.AsyncClient) -> None:
         r = await api.get("/api/profiles", params={"filter": flt, "page[size]": "100"})
         assert r.status_code == 200, r.text
         assert [p["id"] for p in r.json()["data"]] == expected, flt
+
+
+async def test_a_created_then_deleted_profile_is_gone_for_the_admin_api_too(
+    api: httpx.AsyncClient,
+) -> None:
+    pid = (await api.post("/_emulator/profiles", json={"attributes": {"email": "a@b.c"}})).json()
+    assert (await api.delete(f"/_emulator/profiles/{pid['id']}")).status_code == 204
+    patched = await api.patch(f"/_emulator/profiles/{pid['id']}", json={"attributes": {}})
+    assert patched.status_code == 404
