@@ -28,12 +28,13 @@ import httpx
 from _emulator_process import EmulatorProcess
 
 from engage_desktop.core.consent import ConsentMode
+from engage_desktop.core.sources import KLAVIYO
 from engage_desktop.emulator import DEMO_API_KEY
 from engage_desktop.emulator.data import AccountData
-from engage_desktop.storage.commit import SyncedList, commit_staged
+from engage_desktop.storage.commit import SourceCommit, SyncedList, commit_staged
 from engage_desktop.storage.database import open_database
 from engage_desktop.storage.runs import RunRepo
-from engage_desktop.storage.staging import StagedProfile, StagingRepo
+from engage_desktop.storage.staging import StagedRecord, StagingRepo
 from engage_desktop.sync.events import SyncProgress, SyncResult, parse_event
 from engage_desktop.sync.phones import normalize_phone, parsed_e164
 
@@ -235,11 +236,11 @@ def commit(args: argparse.Namespace) -> None:
     rnd = random.Random(1)
     with tempfile.TemporaryDirectory() as d:
         db = open_database(Path(d))
-        staging, runs = StagingRepo(db), RunRepo(db)
+        staging, runs = StagingRepo(db, KLAVIYO), RunRepo(db)
 
         def stage(version: int) -> None:
             rows = [
-                StagedProfile(
+                StagedRecord(
                     f"P{i:08d}",
                     f"+1415{2000000 + i:07d}",
                     f"+1415{2000000 + i:07d}",
@@ -254,15 +255,16 @@ def commit(args: argparse.Namespace) -> None:
                 for i in range(n)
             ]
             for k in range(0, n, 5000):
-                staging.add(rows[k : k + 5000], [("L1", r.profile_id) for r in rows[k : k + 5000]])
+                staging.add(rows[k : k + 5000], [("L1", r.external_id) for r in rows[k : k + 5000]])
 
         for label, version in (("insert", 1), ("update", 2)):
             stage(version)
             run = runs.start("bench", True, time.time())
             started = time.perf_counter()
-            result = commit_staged(
-                db, run, True, [SyncedList("L1", "All", n)], ConsentMode.INFERRED, time.time()
-            )
+            plan = SourceCommit(KLAVIYO, True, [SyncedList("L1", "All", n)], removals=True)
+            result = commit_staged(db, run, [plan], {KLAVIYO: ConsentMode.INFERRED}, time.time())[
+                KLAVIYO
+            ]
             print(
                 f"(e) commit {label} of {n} contacts: {time.perf_counter() - started:.2f}s "
                 f"(created={result.created} updated={result.updated})"

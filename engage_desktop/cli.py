@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from engage_desktop import __version__
 from engage_desktop.commands import add_parsers
 from engage_desktop.commands import run as run_command
-from engage_desktop.config import DATA_DIR_ENV, data_dir, setup_logging
+from engage_desktop.config import DATA_DIR_ENV, data_dir, private_files, setup_logging
 from engage_desktop.core.secrets import ApiKey
 
 log = logging.getLogger(__name__)
@@ -97,9 +97,17 @@ def _verify_key(args: argparse.Namespace) -> int:
         print("error: set KLAVIYO_API_KEY to the private key to check", file=sys.stderr)
         return EXIT_CONFIG
 
+    from engage_desktop.core.urls import UnsafeUrlError, check_base_url
+
+    try:
+        base_url = check_base_url(args.base_url)
+    except UnsafeUrlError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
     async def check() -> int:
         key = ApiKey(raw)
-        async with KlaviyoClient(key, base_url=args.base_url) as client:
+        async with KlaviyoClient(key, base_url=base_url) as client:
             try:
                 result = await client.validate_key()
             except KlaviyoError as exc:
@@ -129,6 +137,7 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    private_files()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

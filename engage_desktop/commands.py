@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import time
 from datetime import datetime
@@ -14,13 +15,14 @@ from typing import Any
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.core.mapping import MappingError, parse_mapping, validate_mappings
 from engage_desktop.core.runs import RUN_COUNTS
-from engage_desktop.core.secrets import ApiKey
+from engage_desktop.core.secrets import ApiKey, redact
+from engage_desktop.core.urls import UnsafeUrlError, check_base_url
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.klaviyo.errors import AuthenticationError, KlaviyoError
 from engage_desktop.klaviyo.ratelimit import RateBudget
 from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.contacts import ContactRepo
-from engage_desktop.storage.database import Database, open_database
+from engage_desktop.storage.database import Database, open_database, patiently
 from engage_desktop.storage.fields import FieldMapping, FieldRepo
 from engage_desktop.storage.keystore import KeyStore
 from engage_desktop.storage.outbox import OutboxRepo
@@ -107,8 +109,9 @@ def _connect(args: argparse.Namespace, db: Database) -> int:
         return EXIT_CONFIG
     key = ApiKey(raw)
     try:
+        base_url = check_base_url(args.base_url)
         specs = [parse_mapping(m) for m in args.map]
-    except MappingError as exc:
+    except (MappingError, UnsafeUrlError) as exc:
         _err(str(exc))
         return EXIT_CONFIG
     problems = validate_mappings(specs)
@@ -117,7 +120,7 @@ def _connect(args: argparse.Namespace, db: Database) -> int:
         return EXIT_CONFIG
 
     async def check() -> tuple[Any, list[Any]]:
-        async with KlaviyoClient(key, base_url=args.base_url) as client:
+        async with KlaviyoClient(key, base_url=base_url) as client:
             return await client.validate_key(), await client.get_lists()
 
     try:
@@ -148,7 +151,7 @@ def _connect(args: argparse.Namespace, db: Database) -> int:
         Connection(
             account_id=check_result.account.id,
             account_name=check_result.account.name,
-            base_url=args.base_url.rstrip("/"),
+            base_url=base_url,
             consent_mode=ConsentMode(args.consent),
             lists=chosen,
             default_region=args.default_region.upper(),
@@ -217,6 +220,11 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
     events = _Events() if args.events else None
 
     async def go() -> Any:
+        # SIGTERM (a service stopping, the app quitting) ends the run as Ctrl+C does: it is
+        # recorded as cancelled and the contacts stay as they were.
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         limited = os.environ.get(BUDGET_ENV, "").lower() != "off"
         # Concurrency hides latency under the rate limit; a local server needs little.
         chains = 32 if limited else 6
@@ -248,7 +256,12 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
         if events:
             events(SyncRefused(str(exc), "config"))
         return EXIT_CONFIG
-    except KeyboardInterrupt:
+    except UnsafeUrlError as exc:
+        _err(f"{exc} Fix it with `engage-desktop connect klaviyo --base-url …`.")
+        if events:
+            events(SyncRefused(str(exc), "config"))
+        return EXIT_CONFIG
+    except (KeyboardInterrupt, asyncio.CancelledError):
         bar.done()
         _err("cancelled; contacts were left as they were")
         return EXIT_FAILED
@@ -285,7 +298,7 @@ def _status(args: argparse.Namespace, db: Database) -> int:
         else {
             "id": conn.account_id,
             "name": conn.account_name,
-            "base_url": conn.base_url,
+            "base_url": redact(conn.base_url),
             "consent_mode": conn.consent_mode.value,
             "lists": "all" if conn.lists is None else list(conn.lists),
             "key_in_keyring": conn.key_in_keyring,
@@ -317,7 +330,7 @@ def _status(args: argparse.Namespace, db: Database) -> int:
         print("Not connected to Klaviyo.")
     else:
         print(
-            f"Klaviyo: {conn.account_name} ({conn.account_id}) at {conn.base_url}, "
+            f"Klaviyo: {conn.account_name} ({conn.account_id}) at {redact(conn.base_url)}, "
             f"consent {conn.consent_mode.value}"
         )
     if last:
@@ -363,15 +376,25 @@ def _optout(args: argparse.Namespace, db: Database) -> int:
         _err(f"'{args.phone}' is not a valid phone number (region {region})")
         return EXIT_CONFIG
     contacts = ContactRepo(db)
-    cid = contacts.find_by_phone(phone)
-    now = time.time()
-    if cid is None:
-        cid = contacts.add_opted_out(phone, "opted out by hand", now)
-        print(f"{phone} was not a contact: kept as an opted-out number.")
-    elif not contacts.mark_opted_out(cid, "opted out by hand", now):
-        print(f"{phone} was already opted out.")
-    else:
-        print(f"{phone} opted out.")
+
+    def record() -> str:
+        now = time.time()
+        cid = contacts.find_by_phone(phone)
+        if cid is None:
+            contacts.add_opted_out(phone, "opted out by hand", now)
+            return f"{phone} was not a contact: kept as an opted-out number."
+        if not contacts.mark_opted_out(cid, "opted out by hand", now):
+            return f"{phone} was already opted out."
+        return f"{phone} opted out."
+
+    def waiting() -> None:
+        print(
+            "A sync is saving its changes; the opt-out waits for it to finish (it is not lost)…",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    print(patiently(db, record, waiting))
     key = _key_for(conn) if conn else None
     if conn is None or key is None:
         print("Not pushed to Klaviyo yet (no connection or key); the next sync sends it.")

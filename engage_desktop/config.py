@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -16,12 +17,26 @@ APP_NAME = "engage-desktop"
 DATA_DIR_ENV = "ENGAGE_DESKTOP_DATA_DIR"
 
 
+def private_files() -> None:
+    """Everything this process creates (the database, logs, exports) is its owner's only:
+    contacts are personal data."""
+    os.umask(0o077)
+
+
+def _owner_only(path: Path) -> Path:
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
+    return path
+
+
 def data_dir(explicit: str | None = None) -> Path:
-    """--data-dir, else $ENGAGE_DESKTOP_DATA_DIR, else the platform's user data dir."""
+    """--data-dir, else $ENGAGE_DESKTOP_DATA_DIR, else the platform's user data dir; created
+    readable by its owner only (the default one is made so if it was not; a folder you chose
+    keeps its mode, the files in it are owner-only)."""
     chosen = explicit or os.environ.get(DATA_DIR_ENV)
     path = Path(chosen).expanduser() if chosen else Path(platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path if chosen else _owner_only(path)
 
 
 def resources_dir() -> Path:
@@ -34,8 +49,8 @@ def resources_dir() -> Path:
 
 def log_dir() -> Path:
     path = Path(platformdirs.user_log_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return _owner_only(path)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -48,6 +63,9 @@ class RedactingFormatter(logging.Formatter):
 def setup_logging(verbose: int, directory: Path | None = None) -> Path:
     """Log to a rotating file (always) and to stderr with -v; returns the file's path."""
     target = (directory or log_dir()) / "engage-desktop.log"
+    if not target.exists():
+        target.touch(mode=0o600)
+    _owner_only(target)
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     for handler in list(root.handlers):

@@ -23,7 +23,7 @@ async def api(emulator: KlaviyoEmulator) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client wired to the in-process emulator, authenticated with the demo key."""
     transport = httpx.ASGITransport(app=emulator)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://emulator", headers=HEADERS
+        transport=transport, base_url="http://127.0.0.1", headers=HEADERS
     ) as client:
         yield client
 

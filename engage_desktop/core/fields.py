@@ -63,7 +63,10 @@ def _number(value: Any) -> Coerced:
             return Coerced(False, None, "not a finite number")
         return Coerced(True, float(value))
     if isinstance(value, str) and _NUMERIC.match(value.strip()):
-        return Coerced(True, float(value.strip()))
+        number = float(value.strip())
+        if not math.isfinite(number):  # "1e400": not a number JSON can carry
+            return Coerced(False, None, f"'{value[:40]}' is too large to be a number")
+        return Coerced(True, number)
     return Coerced(False, None, f"{_kind(value)} is not a number")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _KEY_LIKE = re.compile(r"pk_[A-Za-z0-9_]{4,}")
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 
 
 class ApiKey:
@@ -39,7 +40,9 @@ class ApiKey:
 
 
 def redact(text: str) -> str:
-    """Mask anything that looks like a private API key in free text."""
+    """Mask anything that looks like a private API key in free text, and the user name and
+    password of any URL."""
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}***@", text)
     return _KEY_LIKE.sub(lambda m: f"pk_…{m.group(0)[-4:]}", text)
 
 

@@ -8,7 +8,7 @@ import logging
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -17,6 +17,7 @@ import orjson
 
 from engage_desktop import __version__
 from engage_desktop.core.secrets import ApiKey
+from engage_desktop.core.urls import check_base_url, origin, same_origin_link
 from engage_desktop.klaviyo import models
 from engage_desktop.klaviyo.errors import (
     AuthenticationError,
@@ -28,6 +29,7 @@ from engage_desktop.klaviyo.errors import (
     NotFoundError,
     ServerError,
     ThrottledError,
+    UnsafeLinkError,
 )
 from engage_desktop.klaviyo.models import Account, KeyCheck, KlaviyoList, Profile
 from engage_desktop.klaviyo.ratelimit import (
@@ -48,6 +50,8 @@ REVISION = "2026-07-15"
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
 PAGE_SIZE = 100
 UNSUBSCRIBE_BATCH = 100
+# The longest a whole answer may take to arrive, however steadily its bytes trickle in.
+REQUEST_DEADLINE_S = 120.0
 PAGED_SCOPES: dict[str, tuple[str, ...]] = {
     "get_lists": ("lists:read",),
     "get_profiles": ("profiles:read",),
@@ -63,6 +67,9 @@ class ClientStats:
     requests: int = 0
     throttled: int = 0  # 429s received
     retries: int = 0
+    # Signs that a listing may be incomplete (an empty page that still has a next page):
+    # a full sync that saw any removes nothing.
+    gaps: list[str] = field(default_factory=list)
 
 
 class KlaviyoClient:
@@ -76,19 +83,23 @@ class KlaviyoClient:
         transport: httpx.AsyncBaseTransport | None = None,
         budget: RateBudget | None = None,
         timeout_s: float = 30.0,
+        deadline_s: float = REQUEST_DEADLINE_S,
         max_wait_s: float = 300.0,
         max_attempts: int = 8,
         retry_base_s: float = 0.5,
         max_in_flight: int = 128,
     ) -> None:
         """`max_in_flight`: requests on the wire at once; the rest wait their turn here.
+        `timeout_s` bounds each wait for bytes; `deadline_s` the whole answer.
+        The base URL must be https (http only to this machine): UnsafeUrlError otherwise.
 
         httpcore's pool re-checks every connection it holds on each request and response
         (quadratic in idle ones), so connections beyond what the link needs cost CPU for
         nothing: a server without latency is saturated by a dozen.
         """
         self._key = api_key
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_base_url(base_url)
+        self._deadline_s = deadline_s
         self.budget = budget or RateBudget()
         self.stats = ClientStats()
         self._max_wait_s = max_wait_s
@@ -161,7 +172,7 @@ class KlaviyoClient:
             self.stats.requests += 1
             wait: float
             try:
-                async with self._in_flight:
+                async with self._in_flight, asyncio.timeout(self._deadline_s):
                     resp = await self._send(
                         self._http.build_request(
                             method, url, params=params, content=content, headers=headers
@@ -169,6 +180,9 @@ class KlaviyoClient:
                     )
             except httpx.TransportError as exc:
                 last_problem = f"{type(exc).__name__}"
+                wait = backoff(attempt, self._retry_base_s)
+            except TimeoutError:
+                last_problem = f"no complete answer within {self._deadline_s:.0f} s"
                 wait = backoff(attempt, self._retry_base_s)
             else:
                 if resp.status_code < 300:
@@ -196,7 +210,7 @@ class KlaviyoClient:
             attempt += 1
             elapsed = time.monotonic() - started
             if attempt >= self._max_attempts or elapsed + wait > self._max_wait_s:
-                raise self._give_up(last_problem, doing, attempt, elapsed)
+                raise self._give_up(last_problem, doing, attempt, elapsed, wait)
             self.stats.retries += 1
             log.info("%s: %s; retry %d in %.1f s", doing, last_problem, attempt, wait)
             await asyncio.sleep(wait)
@@ -233,9 +247,18 @@ class KlaviyoClient:
             resp.status_code,
         )
 
-    def _give_up(self, problem: str, doing: str, attempts: int, elapsed: float) -> KlaviyoError:
-        where = f"after {attempts} attempts over {elapsed:.0f} s"
+    def _give_up(
+        self, problem: str, doing: str, attempts: int, elapsed: float, wait: float
+    ) -> KlaviyoError:
+        where = f"after {attempts} attempt{'s' if attempts != 1 else ''} over {elapsed:.0f} s"
         if problem == "throttled":
+            if wait > self._max_wait_s:
+                return ThrottledError(
+                    f"Klaviyo is rate-limiting this account and asked us to wait "
+                    f"{_duration(wait)} before trying again (other apps may share its quota); "
+                    f"could not {doing}. Try again after that.",
+                    429,
+                )
             return ThrottledError(
                 f"Klaviyo is rate-limiting this account (other apps may share its quota); "
                 f"could not {doing} {where}. Try again in a few minutes.",
@@ -320,20 +343,49 @@ class KlaviyoClient:
     # ----- lists ----------------------------------------------------------------------------
     async def get_lists(self) -> list[KlaviyoList]:
         out: list[KlaviyoList] = []
-        url: str | None = "/api/lists"
-        params: dict[str, str] | None = {"page[size]": "10"}
-        while url:
-            doc = await self.request(
+        async for page in self.iter_pages(
+            "/api/lists", {"page[size]": "10"}, "get_lists", "read your lists"
+        ):
+            for resource in page:
+                try:
+                    out.append(models.parse_list(resource))
+                except MalformedResponseError as exc:
+                    self.stats.gaps.append(f"a list Klaviyo sent could not be read ({exc})")
+        return out
+
+    async def list_exists(self, list_id: str) -> bool:
+        """Whether Klaviyo still has this list (asked directly, not from a listing)."""
+        try:
+            await self.request(
                 "GET",
-                url,
-                params=params,
-                buckets=[("get_lists", STANDARD)],
-                doing="read your lists",
+                f"/api/lists/{list_id}",
+                buckets=[("get_list", STANDARD)],
+                doing="check that a list still exists",
                 scopes=("lists:read",),
             )
-            out.extend(models.parse_list(r) for r in models.resources(doc))
-            url, params = models.next_link(doc), None
-        return out
+        except NotFoundError:
+            return False
+        return True
+
+    async def get_profile(self, profile_id: str, fields: tuple[str, ...] | None = None) -> Any:
+        """One profile's resource (with SMS consent), or None when Klaviyo has no such profile."""
+        params = profile_params(None, None, True, fields)
+        del params["page[size]"]
+        try:
+            doc = await self.request(
+                "GET",
+                f"/api/profiles/{profile_id}",
+                params=params,
+                buckets=[("get_profile", STANDARD)],
+                doing="read a profile",
+                scopes=("profiles:read",),
+            )
+        except NotFoundError:
+            return None
+        data = doc.get("data") if isinstance(doc, dict) else None
+        if not isinstance(data, dict):
+            raise MalformedResponseError("Klaviyo sent a profile without data.")
+        return data
 
     async def list_profile_count(self, list_id: str, max_age_s: float = 3600.0) -> int:
         """A list's size. Klaviyo allows 15 such calls a minute, so answers are cached."""
@@ -372,13 +424,35 @@ class KlaviyoClient:
     async def iter_pages(
         self, path: str, params: dict[str, str], op: str, doing: str
     ) -> AsyncIterator[list[dict[str, Any]]]:
-        """One cursor chain: each page's resources, following `links.next` to the end."""
+        """One cursor chain: each page's resources, following `links.next` to the end.
+
+        A next link is followed only on the base URL's scheme, host and port (the key goes
+        nowhere else), and never twice (a cursor that repeats would loop forever). An empty
+        page that still has a next page is noted in `stats.gaps`: the listing may be missing
+        what that page should have held.
+        """
         url: str | None = path
         first: dict[str, str] | None = params
+        followed: set[str] = set()
         while url:
             doc = await self.get_page(url, first, op, doing)
-            yield models.resources(doc)
-            url, first = models.next_link(doc), None
+            page = models.resources(doc)
+            nxt = models.next_link(doc)
+            if nxt is not None:
+                safe = same_origin_link(self.base_url, nxt)
+                if safe is None:
+                    raise UnsafeLinkError(redact_link(nxt), doing)
+                if safe in followed:
+                    raise MalformedResponseError(
+                        f"Klaviyo sent the same next page twice while we tried to {doing} "
+                        f"(a page cursor that repeats would never end); stopped."
+                    )
+                followed.add(safe)
+                if not page:
+                    self.stats.gaps.append(f"an empty page in the middle while trying to {doing}")
+                nxt = safe
+            yield page
+            url, first = nxt, None
 
     async def iter_profiles(
         self, filter: str | None = None, sort: str | None = None, subscriptions: bool = True
@@ -386,7 +460,7 @@ class KlaviyoClient:
         """Profiles (with SMS consent) page by page, in one chain."""
         params = profile_params(filter, sort, subscriptions)
         async for page in self.iter_pages("/api/profiles", params, "get_profiles", "read profiles"):
-            yield [models.parse_profile(r) for r in page]
+            yield models.read_profiles(page)[0]
 
     async def iter_list_members(
         self, list_id: str, filter: str | None = None, subscriptions: bool = True
@@ -396,7 +470,7 @@ class KlaviyoClient:
         async for page in self.iter_pages(
             f"/api/lists/{list_id}/profiles", params, "get_profiles_for_list", "read list members"
         ):
-            yield [models.parse_profile(r) for r in page]
+            yield models.read_profiles(page)[0]
 
     async def iter_list_member_ids(self, list_id: str) -> AsyncIterator[list[str]]:
         """Only the ids of a list's members: the cheap way to find who left."""
@@ -406,7 +480,7 @@ class KlaviyoClient:
             "get_profile_ids_for_list",
             "read list members",
         ):
-            yield [r["id"] for r in page]
+            yield [r["id"] for r in page if isinstance(r.get("id"), str)]
 
     async def bulk_unsubscribe_sms(self, phone_numbers: list[str]) -> None:
         """Globally unsubscribe these E.164 numbers from SMS marketing (one job, <= 100)."""
@@ -462,6 +536,20 @@ def profile_params(
     if sort:
         params["sort"] = sort
     return params
+
+
+def redact_link(url: str) -> str:
+    """Where a refused link pointed, as it may be shown: its origin only."""
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} hours"
+    if seconds >= 90:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds:.0f} seconds"
 
 
 def _detail(resp: httpx.Response) -> str:

@@ -58,3 +58,15 @@ class NotFoundError(KlaviyoError):
 
 class BadRequestError(KlaviyoError):
     """Klaviyo refused our request as invalid: a bug on our side, reported with its detail."""
+
+
+class UnsafeLinkError(KlaviyoError):
+    """An answer pointed to another server for its next page: the key is not sent there."""
+
+    def __init__(self, where: str, doing: str) -> None:
+        super().__init__(
+            f"Klaviyo's answer pointed to another server ({where}) for the next page while we "
+            f"tried to {doing}; your API key is only ever sent to the base URL, so the sync "
+            f"stopped. Check the base URL (Integrations → Klaviyo), or a proxy rewriting "
+            f"answers.",
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from engage_desktop.klaviyo.errors import MalformedResponseError
 from engage_desktop.klaviyo.scopes import ScopeNeed
@@ -96,13 +96,24 @@ def _opt_str(value: Any) -> str | None:
 
 
 def resources(doc: Any) -> list[dict[str, Any]]:
-    """`data` of a collection document, checked to be a list of objects with ids."""
+    """`data` of a collection document, checked to be a list of objects. Each resource is
+    checked when it is parsed, so that one broken record does not cost the whole page."""
     data = doc.get("data") if isinstance(doc, dict) else None
-    if not isinstance(data, list) or not all(
-        isinstance(r, dict) and isinstance(r.get("id"), str) for r in data
-    ):
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise MalformedResponseError("Klaviyo sent a page that is not a list of resources.")
     return data
+
+
+def resource_id(resource: dict[str, Any]) -> str:
+    """A resource's id, which must be a non-empty string."""
+    rid = resource.get("id")
+    if not isinstance(rid, str) or not rid:
+        raise MalformedResponseError(f"Klaviyo sent a record whose id is {_shown(rid)}.")
+    return rid
+
+
+def _shown(value: Any) -> str:
+    return "missing" if value is None else f"not text ({type(value).__name__} {value!r:.40})"
 
 
 def next_link(doc: dict[str, Any]) -> str | None:
@@ -112,17 +123,19 @@ def next_link(doc: dict[str, Any]) -> str | None:
 
 
 def parse_account(resource: dict[str, Any]) -> Account:
-    attrs = resource.get("attributes") or {}
-    info = attrs.get("contact_information") or {}
+    rid = resource_id(resource)
+    attrs = _dict(resource.get("attributes"))
+    info = _dict(attrs.get("contact_information"))
     name = _opt_str(info.get("organization_name")) or _opt_str(info.get("default_sender_name"))
-    return Account(resource["id"], name or resource["id"], _opt_str(attrs.get("timezone")))
+    return Account(rid, name or rid, _opt_str(attrs.get("timezone")))
 
 
 def parse_list(resource: dict[str, Any]) -> KlaviyoList:
-    attrs = resource.get("attributes") or {}
+    rid = resource_id(resource)
+    attrs = _dict(resource.get("attributes"))
     count = attrs.get("profile_count")
     return KlaviyoList(
-        id=resource["id"],
+        id=rid,
         name=_opt_str(attrs.get("name")) or "(unnamed list)",
         created=parse_time(attrs.get("created")),
         updated=parse_time(attrs.get("updated")),
@@ -130,20 +143,48 @@ def parse_list(resource: dict[str, Any]) -> KlaviyoList:
     )
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+CONSENTS = ("SUBSCRIBED", "UNSUBSCRIBED", "NEVER_SUBSCRIBED")
+
+
+def _sms_consent(attrs: dict[str, Any]) -> SmsConsent | None:
+    """`subscriptions.sms.marketing`; None when absent. A block that is there but cannot be
+    read raises: reading it as "no consent" could make an opted-out number messageable."""
+    subs = attrs.get("subscriptions")
+    if subs is None:
+        return None
+    if not isinstance(subs, dict):
+        raise MalformedResponseError(f"its subscriptions are {_shown(subs)}, not an object")
+    sms = subs.get("sms")
+    if sms is None:
+        return None
+    if not isinstance(sms, dict):
+        raise MalformedResponseError(f"its SMS subscriptions are {_shown(sms)}, not an object")
+    block = sms.get("marketing")
+    if block is None:
+        return None
+    if not isinstance(block, dict) or block.get("consent") not in CONSENTS:
+        shown = block.get("consent") if isinstance(block, dict) else block
+        raise MalformedResponseError(f"its SMS consent is {_shown(shown)}")
+    return SmsConsent(
+        consent=block["consent"],
+        timestamp=parse_time(block.get("consent_timestamp")),
+        can_receive=bool(block.get("can_receive_sms_marketing")),
+    )
+
+
 def parse_profile(resource: dict[str, Any]) -> Profile:
+    """A profile, or MalformedResponseError saying what is wrong with it."""
+    rid = resource_id(resource)
     attrs = resource.get("attributes")
     if not isinstance(attrs, dict):
-        raise MalformedResponseError("Klaviyo sent a profile without attributes.")
-    sms_block = ((attrs.get("subscriptions") or {}).get("sms") or {}).get("marketing")
-    sms = None
-    if isinstance(sms_block, dict) and isinstance(sms_block.get("consent"), str):
-        sms = SmsConsent(
-            consent=sms_block["consent"],
-            timestamp=parse_time(sms_block.get("consent_timestamp")),
-            can_receive=bool(sms_block.get("can_receive_sms_marketing")),
-        )
+        raise MalformedResponseError(f"its attributes are {_shown(attrs)}, not an object")
+    sms = _sms_consent(attrs)
     return Profile(
-        id=resource["id"],
+        id=rid,
         email=_opt_str(attrs.get("email")),
         phone_number=_opt_str(attrs.get("phone_number")),
         first_name=_opt_str(attrs.get("first_name")),
@@ -155,3 +196,23 @@ def parse_profile(resource: dict[str, Any]) -> Profile:
         attributes=attrs,
         joined_group_at=parse_time(attrs.get("joined_group_at")),
     )
+
+
+class Rejected(NamedTuple):
+    """A record on a page that could not be read: its id when it has one, and why."""
+
+    id: str | None
+    reason: str
+
+
+def read_profiles(resources: list[dict[str, Any]]) -> tuple[list[Profile], list[Rejected]]:
+    """A page's profiles parsed one by one: a broken record is set aside, not the page."""
+    profiles: list[Profile] = []
+    rejected: list[Rejected] = []
+    for resource in resources:
+        try:
+            profiles.append(parse_profile(resource))
+        except MalformedResponseError as exc:
+            rid = resource.get("id")
+            rejected.append(Rejected(rid if isinstance(rid, str) and rid else None, str(exc)))
+    return profiles, rejected

@@ -20,13 +20,25 @@ import time
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from engage_desktop.klaviyo import models
 from engage_desktop.klaviyo.client import PAGE_SIZE, KlaviyoClient, profile_params
-from engage_desktop.klaviyo.models import Profile
+from engage_desktop.klaviyo.models import Profile, Rejected
 
 _END = object()
+
+
+class Page(NamedTuple):
+    """What one page brought: the profiles read, and the records that could not be."""
+
+    profiles: list[Profile]
+    rejected: list[Rejected]
+
+
+def read_page(resources: list[dict[str, Any]]) -> Page:
+    """Parse a page's profiles one by one: a broken record is set aside, not the page."""
+    return Page(*models.read_profiles(resources))
 
 
 @dataclass
@@ -95,8 +107,12 @@ class ParallelPull:
         params = profile_params(self._since_filter(), sort, False, only_key)
         params["page[size]"] = "1"
         doc = await self.client.get_page(t.path, params, t.op, t.doing)
-        data = models.resources(doc)
-        return _when(models.parse_profile(data[0]), t.key_field) if data else None
+        page = read_page(models.resources(doc))
+        if page.rejected:  # the window edges cannot be known: what is read may be partial
+            self.client.stats.gaps.append(f"an unreadable profile while trying to {t.doing}")
+        elif not page.profiles and models.next_link(doc):  # "nothing", yet a next page
+            self.client.stats.gaps.append(f"an empty first page while trying to {t.doing}")
+        return _when(page.profiles[0], t.key_field) if page.profiles else None
 
     async def _run_chain(self, chain: _Chain) -> None:
         t = self.target
@@ -104,12 +120,12 @@ class ParallelPull:
         if chain.hi is not None:
             flt += f",less-than({t.key_field},{_iso(chain.hi)})"
         params = profile_params(flt, t.key_field, t.subscriptions, t.sparse())
-        async for page in self.client.iter_pages(t.path, params, t.op, t.doing):
+        async for resources in self.client.iter_pages(t.path, params, t.op, t.doing):
             self.stats.pages += 1
+            page = read_page(resources)
             keep: list[Profile] = []
             stop = False
-            for resource in page:
-                p = models.parse_profile(resource)
+            for p in page.profiles:
                 when = _when(p, t.key_field)
                 if when is not None:
                     if when < chain.lo:
@@ -120,9 +136,9 @@ class ParallelPull:
                     chain.position = when
                 keep.append(p)
             chain.records += len(keep)
-            if keep:
+            if keep or page.rejected:
                 self.stats.records += len(keep)
-                await self._queue.put(keep)
+                await self._queue.put(Page(keep, page.rejected))
             if stop:
                 break
         chain.done = True
@@ -193,7 +209,7 @@ class ParallelPull:
             return
         await self._queue.put(_END)
 
-    async def pages(self) -> AsyncIterator[list[Profile]]:
+    async def pages(self) -> AsyncIterator[Page]:
         async for page in _consume(self._queue, self._supervise()):
             yield page
 
@@ -301,7 +317,10 @@ async def pull_list_member_ids(
         async for page in client.iter_pages(
             path, params, "get_profile_ids_for_list", "read list members"
         ):
-            await queue.put([r["id"] for r in page])
+            ids = [r["id"] for r in page if isinstance(r.get("id"), str) and r["id"]]
+            if len(ids) < len(page):
+                client.stats.gaps.append("a list member without a readable id")
+            await queue.put(ids)
 
     async def run_all() -> None:
         try:

@@ -11,6 +11,8 @@ from typing import Any
 import peewee
 
 from engage_desktop.core.consent import SmsStatus
+from engage_desktop.core.sources import LOCAL
+from engage_desktop.storage.suppressions import queue_write_back, suppress
 
 
 def utc(ts: float | None) -> datetime | None:
@@ -146,11 +148,10 @@ class ContactRepo:
         )
         return out
 
-    def mark_opted_out(self, contact_id: int, reason: str, now: float) -> bool:
-        """Opt a contact out and queue the write-back, in one transaction.
-
-        False when it was already opted out (nothing queued twice).
-        """
+    def mark_opted_out(self, contact_id: int, reason: str, now: float, origin: str = LOCAL) -> bool:
+        """Opt a contact out: its number is suppressed and the write-back queued, in one
+        transaction. False when it was already opted out; its number's opt-out still takes
+        this newer time, and Klaviyo is told again (they may have re-subscribed since)."""
         with self.db.atomic():
             row = self.db.execute_sql(
                 "SELECT phone, sms_status FROM contacts WHERE id = ?", (contact_id,)
@@ -158,6 +159,9 @@ class ContactRepo:
             if row is None:
                 raise KeyError(contact_id)
             phone, status = row
+            if phone:
+                suppress(self.db, phone, now, reason, origin)
+                queue_write_back(self.db, contact_id, phone, now)
             if status == SmsStatus.OPTED_OUT.value:
                 return False
             self.db.execute_sql(
@@ -165,15 +169,9 @@ class ContactRepo:
                 " updated_at = ? WHERE id = ?",
                 (SmsStatus.OPTED_OUT.value, now, reason, now, contact_id),
             )
-            if phone:
-                self.db.execute_sql(
-                    "INSERT INTO optout_outbox (contact_id, phone, created_at, next_attempt_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (contact_id, phone, now, now),
-                )
         return True
 
-    def add_opted_out(self, phone: str, reason: str, now: float) -> int:
+    def add_opted_out(self, phone: str, reason: str, now: float, origin: str = LOCAL) -> int:
         """A number that is not a contact yet opts out: remember it, and queue the write-back."""
         with self.db.atomic():
             cur = self.db.execute_sql(
@@ -182,12 +180,16 @@ class ContactRepo:
                 (phone, phone, SmsStatus.OPTED_OUT.value, now, reason, now, now),
             )
             contact_id = int(cur.lastrowid)
-            self.db.execute_sql(
-                "INSERT INTO optout_outbox (contact_id, phone, created_at, next_attempt_at)"
-                " VALUES (?, ?, ?, ?)",
-                (contact_id, phone, now, now),
-            )
+            suppress(self.db, phone, now, reason, origin)
+            queue_write_back(self.db, contact_id, phone, now)
         return contact_id
+
+    def list_names(self, source: str) -> dict[str, str]:
+        """The source's synced lists: external id -> name as the source has it."""
+        rows = self.db.execute_sql(
+            "SELECT external_id, name FROM contact_lists WHERE source = ?", (source,)
+        )
+        return {ext: name.split(": ", 1)[-1] for ext, name in rows}
 
     def list_member_counts(self, source: str = "KLAVIYO") -> dict[str, int]:
         """Cached sizes of the source's lists (Klaviyo's profile_count at the last sync)."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import peewee
 
@@ -10,9 +14,14 @@ from engage_desktop.storage.migrations import migrate
 
 DB_NAME = "engage.sqlite3"
 
+BUSY_TIMEOUT_S = 15.0
+# How long a write that must not be lost (an opt-out) waits for a sync's commit to end.
+PATIENT_WAIT_S = 900.0
+
 # What other layers may name without importing peewee themselves.
 Database = peewee.SqliteDatabase
 DatabaseError = peewee.DatabaseError
+T = TypeVar("T")
 
 
 def open_database(path: Path | str) -> peewee.SqliteDatabase:
@@ -25,18 +34,56 @@ def open_database(path: Path | str) -> peewee.SqliteDatabase:
     target = Path(path)
     if target.is_dir():
         target = target / DB_NAME
+    _owner_only(target)
     db = peewee.SqliteDatabase(
         str(target),
         pragmas={
             "journal_mode": "wal",
             "synchronous": "normal",
             "foreign_keys": 1,
-            "busy_timeout": 15000,
+            "busy_timeout": int(BUSY_TIMEOUT_S * 1000),
             "cache_size": -32000,
         },
         lock_type="IMMEDIATE",
-        timeout=15,
+        timeout=BUSY_TIMEOUT_S,
     )
     db.connect(reuse_if_open=True)
     migrate(db)
     return db
+
+
+def _owner_only(target: Path) -> None:
+    """Personal data: the database (and the WAL and shared-memory files SQLite creates with
+    the same mode) readable by its owner only, also when it was made before this rule."""
+    if not target.exists():
+        target.touch(mode=0o600)
+    for name in (target, *(target.with_name(target.name + s) for s in ("-wal", "-shm"))):
+        if name.exists() and stat.S_IMODE(name.stat().st_mode) & 0o077:
+            os.chmod(name, 0o600)
+
+
+def is_locked(exc: BaseException) -> bool:
+    """A write refused because another connection holds the write lock (a sync's commit)."""
+    return isinstance(exc, peewee.OperationalError) and "locked" in str(exc)
+
+
+def patiently(
+    db: peewee.SqliteDatabase,
+    write: Callable[[], T],
+    on_wait: Callable[[], None],
+    wait_s: float | None = None,
+) -> T:
+    """Run a write that must not be lost: if a long commit holds the lock, say so once
+    (`on_wait`) and wait for it, up to `wait_s` (default PATIENT_WAIT_S), instead of failing
+    after the usual timeout."""
+    db.execute_sql(f"PRAGMA busy_timeout = {int(min(BUSY_TIMEOUT_S, 2.0) * 1000)}")
+    try:
+        return write()
+    except peewee.OperationalError as exc:
+        if not is_locked(exc):
+            raise
+        on_wait()
+        db.execute_sql(f"PRAGMA busy_timeout = {int((wait_s or PATIENT_WAIT_S) * 1000)}")
+        return write()
+    finally:
+        db.execute_sql(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")

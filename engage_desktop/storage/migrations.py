@@ -172,7 +172,89 @@ V2 = _sql(
     "CREATE INDEX contacts_name ON contacts (last_name, first_name, email)",
 )
 
-STEPS: Sequence[tuple[int, Step]] = ((1, V1), (2, V2))
+V3 = _sql(
+    # Each source record as its source gave it: a contact is derived from all of its records
+    # (details by source priority, SMS status by the consent rules), so twins, merges and
+    # records that move between numbers all come out the same whatever order they arrive in.
+    *(
+        f"ALTER TABLE contact_sources ADD COLUMN {column}"
+        for column in (
+            "phone TEXT",  # E.164 as this record gives it: the contact it belongs to
+            "phone_raw TEXT",
+            "email TEXT",
+            "first_name TEXT",
+            "last_name TEXT",
+            "fields TEXT NOT NULL DEFAULT '{}'",
+            "consent TEXT",  # SUBSCRIBED | UNSUBSCRIBED | NEVER_SUBSCRIBED | NULL
+            "consent_at REAL",
+            "linked_at REAL NOT NULL DEFAULT 0",
+        )
+    ),
+    """UPDATE contact_sources SET (phone, phone_raw, email, first_name, last_name, fields,
+        linked_at) = (SELECT c.phone, c.phone_raw, c.email, c.first_name, c.last_name,
+        c.fields, c.created_at FROM contacts c WHERE c.id = contact_sources.contact_id)""",
+    # Every number that opted out, remembered whatever happens to its contacts and sources.
+    """CREATE TABLE suppressions (
+        phone TEXT PRIMARY KEY,           -- E.164
+        opted_out_at REAL NOT NULL,
+        reason TEXT NOT NULL,
+        origin TEXT NOT NULL,             -- LOCAL, KLAVIYO, …: where the opt-out came from
+        lifted_at REAL,                   -- a newer SUBSCRIBED lifted it (kept as history)
+        lifted_reason TEXT
+    ) WITHOUT ROWID""",
+    """INSERT INTO suppressions (phone, opted_out_at, reason, origin)
+        SELECT phone, coalesce(sms_changed_at, updated_at), coalesce(sms_reason, 'opted out'),
+        CASE WHEN sms_reason LIKE 'Klaviyo%' THEN 'KLAVIYO' ELSE 'LOCAL' END
+        FROM contacts WHERE sms_status = 'opted_out' AND phone IS NOT NULL""",
+    # Outbox rows are claimed before they are sent (two pushers never send one twice) and
+    # dropped, with the reason kept, when a newer consent superseded them.
+    "ALTER TABLE optout_outbox ADD COLUMN superseded_at REAL",
+    "ALTER TABLE optout_outbox ADD COLUMN note TEXT",
+    "ALTER TABLE optout_outbox ADD COLUMN claim TEXT",
+    "ALTER TABLE optout_outbox ADD COLUMN claimed_at REAL",
+    "DROP INDEX optout_outbox_pending",
+    "CREATE INDEX optout_outbox_pending ON optout_outbox (next_attempt_at)"
+    " WHERE sent_at IS NULL AND superseded_at IS NULL",
+    "CREATE INDEX optout_outbox_phone ON optout_outbox (phone)",
+    "ALTER TABLE sync_issues ADD COLUMN source TEXT",
+    # The staging area, for any source.
+    "DROP TABLE staged_profiles",
+    "DROP TABLE staged_members",
+    "DROP TABLE staged_issues",
+    """CREATE TABLE staged_records (
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        phone TEXT,
+        phone_raw TEXT,
+        email TEXT,
+        first_name TEXT,
+        last_name TEXT,
+        fields TEXT NOT NULL,
+        consent TEXT,
+        consent_at REAL,
+        updated_at REAL,
+        PRIMARY KEY (source, external_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE staged_members (
+        source TEXT NOT NULL,
+        list_external_id TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        PRIMARY KEY (source, list_external_id, external_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE staged_issues (
+        source TEXT, external_id TEXT, field TEXT, value TEXT, reason TEXT NOT NULL
+    )""",
+    # Records this run saw but could not read: never removed on this run's evidence.
+    """CREATE TABLE staged_kept (
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        PRIMARY KEY (source, external_id)
+    ) WITHOUT ROWID""",
+    # The records now carry consent: the next sync reads every one of them.
+    "UPDATE connection SET needs_full = 1",
+)
+
+STEPS: Sequence[tuple[int, Step]] = ((1, V1), (2, V2), (3, V3))
 
 
 def current_version(db: peewee.SqliteDatabase) -> int:

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import peewee
+
+STAGED_TABLES = ("staged_records", "staged_members", "staged_issues", "staged_kept")
 
 
 @dataclass(frozen=True)
-class StagedProfile:
-    """A fetched profile, already normalised: E.164 phone or None, coerced field values."""
+class StagedRecord:
+    """A fetched source record, already normalised: E.164 phone or None, coerced field values."""
 
-    profile_id: str
+    external_id: str  # the source's id (a Klaviyo profile id)
     phone: str | None
     phone_raw: str | None
     email: str | None
     first_name: str | None
     last_name: str | None
     fields: dict[str, Any]
-    consent: str | None  # Klaviyo's SMS consent, None when absent
+    consent: str | None  # SUBSCRIBED | UNSUBSCRIBED | NEVER_SUBSCRIBED, None when absent
     consent_at: float | None
     updated_at: float | None
 
@@ -30,77 +32,112 @@ class StagedProfile:
 class StagedIssue:
     """A problem found while staging (bad phone, value that does not fit its field)."""
 
-    profile_id: str | None
+    external_id: str | None
     field: str | None
     value: str | None
     reason: str
 
 
-# Sorted keys: the commit compares field values as text. One encoder for every row (json.dumps
-# with options builds a new encoder per call).
-_to_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+def _to_json(fields: dict[str, Any]) -> str:
+    # Sorted keys: the commit compares field values as text (storage/merge.py dump_fields).
+    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS).decode()
 
-_PROFILE_SQL = (
-    "INSERT INTO staged_profiles (profile_id, phone, phone_raw, email, first_name, last_name,"
-    " fields, consent, consent_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (profile_id) DO UPDATE SET phone = excluded.phone,"
+
+_RECORD_SQL = (
+    "INSERT INTO staged_records (source, external_id, phone, phone_raw, email, first_name,"
+    " last_name, fields, consent, consent_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (source, external_id) DO UPDATE SET phone = excluded.phone,"
     " phone_raw = excluded.phone_raw, email = excluded.email, first_name = excluded.first_name,"
     " last_name = excluded.last_name, fields = excluded.fields, consent = excluded.consent,"
     " consent_at = excluded.consent_at, updated_at = excluded.updated_at"
-    " WHERE coalesce(excluded.updated_at, 0) >= coalesce(staged_profiles.updated_at, 0)"
+    " WHERE coalesce(excluded.updated_at, 0) >= coalesce(staged_records.updated_at, 0)"
 )
 
 
 class StagingRepo:
-    """Writes fetched pages in short transactions; `clear()` empties it."""
+    """One source's part of the staging area: pages written in short transactions."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.SqliteDatabase, source: str) -> None:
         self.db = db
+        self.source = source
 
     def clear(self) -> None:
         with self.db.atomic():
-            for table in ("staged_profiles", "staged_members", "staged_issues"):
-                self.db.execute_sql(f"DELETE FROM {table}")
+            for table in STAGED_TABLES:
+                self.db.execute_sql(f"DELETE FROM {table} WHERE source = ?", (self.source,))
 
     def add(
         self,
-        profiles: Iterable[StagedProfile],
+        records: Iterable[StagedRecord],
         members: Iterable[tuple[str, str]] = (),
         issues: Iterable[StagedIssue] = (),
+        kept: Iterable[str] = (),
     ) -> None:
-        """One page: profiles (the newest version of a profile wins), memberships, issues."""
+        """One page: records (the newest version of a record wins), memberships as (list id,
+        record id), issues, and the ids of records seen but unreadable (never removed)."""
+        src = self.source
         rows = [
             (
-                p.profile_id,
-                p.phone,
-                p.phone_raw,
-                p.email,
-                p.first_name,
-                p.last_name,
-                _to_json(p.fields) if p.fields else "{}",
-                p.consent,
-                p.consent_at,
-                p.updated_at,
+                src,
+                r.external_id,
+                r.phone,
+                r.phone_raw,
+                r.email,
+                r.first_name,
+                r.last_name,
+                _to_json(r.fields) if r.fields else "{}",
+                r.consent,
+                r.consent_at,
+                r.updated_at,
             )
-            for p in profiles
+            for r in records
         ]
         with self.db.atomic():
             cursor = self.db.cursor()
-            cursor.executemany(_PROFILE_SQL, rows)
+            cursor.executemany(_RECORD_SQL, rows)
             cursor.executemany(
-                "INSERT OR IGNORE INTO staged_members (list_external_id, profile_id) VALUES (?, ?)",
-                list(members),
+                "INSERT OR IGNORE INTO staged_members (source, list_external_id, external_id)"
+                " VALUES (?, ?, ?)",
+                [(src, lst, ext) for lst, ext in members],
             )
             cursor.executemany(
-                "INSERT INTO staged_issues (profile_id, field, value, reason) VALUES (?, ?, ?, ?)",
-                [(i.profile_id, i.field, i.value, i.reason) for i in issues],
+                "INSERT INTO staged_issues (source, external_id, field, value, reason)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(src, i.external_id, i.field, i.value, i.reason) for i in issues],
+            )
+            cursor.executemany(
+                "INSERT OR IGNORE INTO staged_kept (source, external_id) VALUES (?, ?)",
+                [(src, ext) for ext in kept],
             )
 
     def counts(self) -> tuple[int, int]:
-        profiles = self.db.execute_sql("SELECT count(*) FROM staged_profiles").fetchone()[0]
-        issues = self.db.execute_sql("SELECT count(*) FROM staged_issues").fetchone()[0]
-        return int(profiles), int(issues)
+        sql = self.db.execute_sql
+        records = sql("SELECT count(*) FROM staged_records WHERE source = ?", (self.source,))
+        issues = sql("SELECT count(*) FROM staged_issues WHERE source = ?", (self.source,))
+        return int(records.fetchone()[0]), int(issues.fetchone()[0])
 
     def max_updated(self) -> float | None:
-        row = self.db.execute_sql("SELECT max(updated_at) FROM staged_profiles").fetchone()
+        row = self.db.execute_sql(
+            "SELECT max(updated_at) FROM staged_records WHERE source = ?", (self.source,)
+        ).fetchone()
         return None if row[0] is None else float(row[0])
+
+    def members_without_records(self, limit: int) -> list[str]:
+        """Ids a list listed whose records no listing brought (at most `limit`)."""
+        rows = self.db.execute_sql(
+            "SELECT DISTINCT m.external_id FROM staged_members m WHERE m.source = ?"
+            " AND NOT EXISTS (SELECT 1 FROM staged_records r WHERE r.source = m.source"
+            " AND r.external_id = m.external_id)"
+            " AND NOT EXISTS (SELECT 1 FROM staged_kept k WHERE k.source = m.source"
+            " AND k.external_id = m.external_id) LIMIT ?",
+            (self.source, limit),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def drop_members(self, external_ids: list[str]) -> None:
+        """Forget memberships of records proven gone (deleted while the run fetched)."""
+        with self.db.atomic():
+            self.db.cursor().executemany(
+                "DELETE FROM staged_members WHERE source = ? AND external_id = ?",
+                [(self.source, ext) for ext in external_ids],
+            )

@@ -10,10 +10,11 @@ import math
 import time
 from collections.abc import Callable, Iterator
 
+from engage_desktop.core.sources import KLAVIYO
 from engage_desktop.klaviyo.client import KlaviyoClient
-from engage_desktop.klaviyo.errors import KlaviyoError
+from engage_desktop.klaviyo.errors import AuthenticationError, KlaviyoError
 from engage_desktop.klaviyo.models import KlaviyoList
-from engage_desktop.storage.commit import SyncedList, commit_staged
+from engage_desktop.storage.commit import SourceCommit, SyncedList, commit_staged
 from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.contacts import ContactRepo
 from engage_desktop.storage.database import Database, DatabaseError
@@ -30,6 +31,7 @@ from engage_desktop.sync.pusher import OptOutPusher
 log = logging.getLogger(__name__)
 
 COUNTS_WAIT_S = 15.0  # a full run waits this long at most for list sizes (15 a minute)
+MAX_RUN_S = 6 * 3600.0  # a run that has not finished fetching by then is stopped
 PUBLISH_EVERY_S = 0.1  # at most 10 snapshots a second
 SUSPICIOUS_MIN = 10
 # Pages in flight hold tens of thousands of young JSON containers; at Python's default (a
@@ -54,15 +56,17 @@ class SyncEngine:
         on_progress: Callable[[SyncProgress], None] | None = None,
         clock: Callable[[], float] = time.time,
         chains: int = 32,
+        max_run_s: float = MAX_RUN_S,
     ) -> None:
         self.db = db
         self.client = client
         self.on_progress = on_progress
         self.clock = clock
         self.chains = chains
+        self.max_run_s = max_run_s
         self.connections = ConnectionRepo(db)
         self.runs = RunRepo(db)
-        self.staging = StagingRepo(db)
+        self.staging = StagingRepo(db, KLAVIYO)
         self.fields = FieldRepo(db)
         self.lock = SyncLock(LeaseRepo(db), who, clock)
         self._last_publish = 0.0
@@ -100,11 +104,25 @@ class SyncEngine:
                 error="cancelled; contacts were left as they were",
             )
             raise
-        except (KlaviyoError, OSError, DatabaseError) as exc:
+        except Exception as exc:  # every failure ends the run visibly, never "running"
             message = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, TimeoutError):
+                message = (
+                    f"The sync was still fetching after {self.max_run_s / 3600:g} hours and was "
+                    f"stopped; contacts were left as they were."
+                )
+            elif not isinstance(exc, KlaviyoError | OSError | DatabaseError):
+                # A bug of ours: the run still ends as a failure the user can see, not "running".
+                log.exception("sync %d: unexpected error", run_id)
+                message = (
+                    f"Engage Desktop hit an unexpected problem ({type(exc).__name__}); contacts "
+                    f"were left as they were. The log file has the details."
+                )
             log.error("sync %d failed: %s", run_id, message)
             self.staging.clear()
             counts = self._finish(run_id, "failed", tally, requests0, throttled0, error=message)
+            if not isinstance(exc, AuthenticationError):
+                await self._push(run_id)  # opt-outs go out even when the sync could not
             return SyncResult(
                 run_id,
                 "failed",
@@ -162,10 +180,9 @@ class SyncEngine:
         tally: Tally,
     ) -> tuple[dict[str, int], str | None, int]:
         self.staging.clear()
+        gaps0 = len(self.client.stats.gaps)
         self._publish(run_id, "planning", tally, started, 0, force=True)
-        lists, missing = await self._plan(conn)
-        for list_id in missing:
-            self.runs.add_issues(run_id, [("list", list_id, "this Klaviyo list no longer exists")])
+        lists = await self._plan(conn, run_id, tally)
         cached = ContactRepo(self.db).list_member_counts()
 
         async def list_sizes() -> dict[str, int]:
@@ -184,7 +201,9 @@ class SyncEngine:
             lambda: self._publish(run_id, "fetching", tally, started, len(lists)),
             self.chains,
         )
-        counts = await fetcher.run(lists, full, list_sizes, cached)
+        async with asyncio.timeout(self.max_run_s - (self.clock() - started)):
+            counts = await fetcher.run(lists, full, list_sizes, cached)
+        gaps = tally.gaps + self.client.stats.gaps[gaps0:]
 
         for m in mappings:
             if tally.fetched and m.path not in tally.seen_paths:
@@ -205,26 +224,28 @@ class SyncEngine:
                 f"Klaviyo returned no profiles, but the last full sync had "
                 f"{conn.last_full_count}; nothing was removed."
             )
+        elif full and gaps:
+            more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
+            suspicious = (
+                f"Klaviyo's answers may be incomplete: {gaps[0]}{more}. New and changed "
+                f"contacts were saved; nothing was removed."
+            )
+            self.runs.add_issues(run_id, [(None, None, f"incomplete listing: {g}") for g in gaps])
         watermark = self.staging.max_updated()
         log.info("run %d: committing %d staged profiles", run_id, staged)
         self._publish(run_id, "committing", tally, started, len(lists), force=True)
         synced = [SyncedList(lst.id, lst.name, counts.get(lst.id)) for lst in lists]
-        result = commit_staged(
-            self.db,
-            run_id,
-            full,
-            synced,
-            conn.consent_mode,
-            self.clock(),
-            allow_removals=suspicious is None,
+        plan = SourceCommit(
+            KLAVIYO, full, synced, removals=full and suspicious is None, rederive=conn.needs_full
         )
+        result = commit_staged(self.db, run_id, [plan], {KLAVIYO: conn.consent_mode}, self.clock())[
+            KLAVIYO
+        ]
         self.connections.record_sync(
             watermark, tally.joined, staged if full else None, self.clock()
         )
         self._publish(run_id, "pushing opt-outs", tally, started, len(lists), force=True)
-        push = await OptOutPusher(OutboxRepo(self.db), self.client, self.clock).push_due()
-        if push.error:
-            self.runs.add_issues(run_id, [(None, None, f"opt-outs not sent yet: {push.error}")])
+        await self._push(run_id)
         counts = {
             "created": result.created,
             "updated": result.updated,
@@ -236,13 +257,32 @@ class SyncEngine:
         issues = self.runs.issue_count(run_id)
         return counts, suspicious, issues
 
-    async def _plan(self, conn: Connection) -> tuple[list[KlaviyoList], list[str]]:
+    async def _push(self, run_id: int) -> None:
+        push = await OptOutPusher(OutboxRepo(self.db), self.client, self.clock).push_due()
+        if push.error:
+            self.runs.add_issues(run_id, [(None, None, f"opt-outs not sent yet: {push.error}")])
+
+    async def _plan(self, conn: Connection, run_id: int, tally: Tally) -> list[KlaviyoList]:
+        """The lists to read. A list the listing left out is asked for by id: gone (404) is
+        proof; still there means the listing was incomplete."""
         available = await self.client.get_lists()
-        if conn.lists is None:
-            return available, []
         by_id = {lst.id: lst for lst in available}
-        chosen = [by_id[i] for i in conn.lists if i in by_id]
-        return chosen, [i for i in conn.lists if i not in by_id]
+        known = ContactRepo(self.db).list_names(KLAVIYO)
+        wanted = list(known) if conn.lists is None else list(conn.lists)
+        for list_id in wanted:
+            if list_id in by_id:
+                continue
+            name = known.get(list_id, list_id)
+            if await self.client.list_exists(list_id):
+                by_id[list_id] = KlaviyoList(list_id, name, None, None)
+                available.append(by_id[list_id])
+                if conn.lists is None:  # other lists may be missing too, unknown to us
+                    tally.gaps.append(f"Klaviyo's list of lists left out {name}")
+            elif conn.lists is not None:
+                self.runs.add_issues(run_id, [("list", name, "this Klaviyo list no longer exists")])
+        if conn.lists is None:
+            return available
+        return [by_id[i] for i in conn.lists if i in by_id]
 
     def _publish(
         self,

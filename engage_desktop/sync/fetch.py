@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from engage_desktop.core.mapping import STANDARD_ATTRIBUTES
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.klaviyo.errors import KlaviyoError
-from engage_desktop.klaviyo.models import KlaviyoList, Profile
+from engage_desktop.klaviyo.models import KlaviyoList, read_profiles
 from engage_desktop.klaviyo.windows import (
+    Page,
     ParallelPull,
     pull_list_member_ids,
     pull_list_members,
@@ -27,11 +28,15 @@ from engage_desktop.klaviyo.windows import (
 )
 from engage_desktop.storage.connection import Connection
 from engage_desktop.storage.fields import FieldMapping
-from engage_desktop.storage.staging import StagedIssue, StagedProfile, StagingRepo
+from engage_desktop.storage.staging import StagedIssue, StagedRecord, StagingRepo
 from engage_desktop.sync.profiles import stage_profile
 
 OVERLAP_S = 600.0  # incremental windows start this far before the watermark
 FLUSH_ROWS = 5000
+# Members a list listed whose profiles Get Profiles did not bring (created during the run, or
+# a listing that lost pages): up to this many are asked for one by one; more make the
+# listing incomplete.
+LOOKUP_MAX = 1000
 # What staging reads of a profile (the windows add their key field): a sparse fieldset
 # halves the bytes of a page and the client's JSON work. Mappings add their top attribute.
 STAGED_FIELDS = (
@@ -68,6 +73,8 @@ class Tally:
     joined: dict[str, float] = field(default_factory=dict)  # list id -> newest join seen
     seen_paths: set[str] = field(default_factory=set)
     reading: dict[str, str] = field(default_factory=dict)  # list id -> name, in progress
+    # Why this run cannot prove its listing complete (then it removes nothing).
+    gaps: list[str] = field(default_factory=list)
 
     @property
     def current_list(self) -> str | None:
@@ -92,9 +99,10 @@ class Fetcher:
     tally: Tally
     on_page: Callable[[], None]
     chains: int = 32
-    _rows: list[StagedProfile] = field(default_factory=list)
+    _rows: list[StagedRecord] = field(default_factory=list)
     _members: list[tuple[str, str]] = field(default_factory=list)
     _issues: list[StagedIssue] = field(default_factory=list)
+    _kept: list[str] = field(default_factory=list)
 
     @property
     def _fields(self) -> tuple[str, ...] | None:
@@ -156,6 +164,33 @@ class Fetcher:
         await asyncio.gather(
             self._drain(pull_profiles(self.client, self.chains, fields=self._fields), None), *sides
         )
+        self.flush()
+        await self._look_up_missing()
+
+    async def _look_up_missing(self) -> None:
+        """Members whose profiles the profile listing did not bring: each is asked for
+        directly (created while we read, or deleted: then its membership goes); too many
+        mean the listing lost pages."""
+        missing = self.staging.members_without_records(LOOKUP_MAX + 1)
+        if len(missing) > LOOKUP_MAX:
+            self.tally.gaps.append(
+                f"more than {LOOKUP_MAX:,} list members came without their profiles"
+            )
+            return
+        gone: list[str] = []
+        slots = asyncio.Semaphore(self.chains)
+
+        async def look_up(pid: str) -> None:
+            async with slots:
+                resource = await self.client.get_profile(pid, self._fields)
+            if resource is None:
+                gone.append(pid)
+            else:
+                self._stage(Page(*read_profiles([resource])), None)
+
+        await asyncio.gather(*(look_up(pid) for pid in missing))
+        self.flush()
+        self.staging.drop_members(gone)
 
     async def _list_members(
         self, lists: list[KlaviyoList], full: bool, counts: dict[str, int]
@@ -178,6 +213,8 @@ class Fetcher:
 
     # ----- staging ----------------------------------------------------------------------------
     async def _drain(self, pull: ParallelPull, list_id: str | None) -> None:
+        # Pages are staged as they come; a record that cannot be read is kept as it is (an
+        # issue names it), and one without even an id leaves the listing incomplete.
         async for page in pull.pages():
             self._stage(page, list_id)
         if list_id:
@@ -197,35 +234,51 @@ class Fetcher:
 
     def _buffer(
         self,
-        rows: list[StagedProfile],
+        rows: list[StagedRecord],
         members: list[tuple[str, str]],
         issues: list[StagedIssue],
+        kept: Sequence[str] = (),
     ) -> None:
         """Collect pages and write them in batches: one transaction per page costs more than
         the rows themselves."""
         self._rows += rows
         self._members += members
         self._issues += issues
+        self._kept += kept
         if len(self._rows) + len(self._members) >= FLUSH_ROWS:
             self.flush()
         self.on_page()
 
     def flush(self) -> None:
-        if self._rows or self._members or self._issues:
-            self.staging.add(self._rows, self._members, self._issues)
-            self._rows, self._members, self._issues = [], [], []
+        if self._rows or self._members or self._issues or self._kept:
+            self.staging.add(self._rows, self._members, self._issues, self._kept)
+            self._rows, self._members, self._issues, self._kept = [], [], [], []
 
-    def _stage(self, profiles: list[Profile], list_id: str | None) -> None:
+    def _stage(self, page: Page, list_id: str | None) -> None:
         t = self.tally
-        rows: list[StagedProfile] = []
+        rows: list[StagedRecord] = []
         issues: list[StagedIssue] = []
-        for p in profiles:
+        for p in page.profiles:
             row, found = stage_profile(p, self.mappings, self.conn.default_region, t.seen_paths)
             rows.append(row)
             issues += found
             if list_id and p.joined_group_at:
                 t.saw_join(list_id, p.joined_group_at.timestamp())
-        self._buffer(rows, [(list_id, p.id) for p in profiles] if list_id else [], issues)
+        kept: list[str] = []
+        for bad in page.rejected:
+            if bad.id is None:
+                t.gaps.append(f"a profile without a readable id ({bad.reason})")
+                continue
+            kept.append(bad.id)
+            issues.append(
+                StagedIssue(
+                    bad.id, None, None, f"profile could not be read ({bad.reason}): kept as it was"
+                )
+            )
+        members = (
+            [(list_id, pid) for pid in [p.id for p in page.profiles] + kept] if list_id else []
+        )
+        self._buffer(rows, members, issues, kept)
         t.fetched += len(rows)
         t.issues += len(issues)
         self.on_page()

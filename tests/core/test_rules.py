@@ -8,9 +8,10 @@ import pytest
 
 from engage_desktop.core.consent import (
     ConsentMode,
+    RecordConsent,
     SmsStatus,
     consent_table,
-    resolve,
+    derive_status,
     status_from_klaviyo,
 )
 from engage_desktop.core.fields import FieldType, coerce
@@ -37,14 +38,38 @@ def test_table_for_display_has_every_case() -> None:
     assert rows["no SMS consent"] is SmsStatus.NEVER_SUBSCRIBED and len(rows) == 4
 
 
-def test_local_opt_out_beats_older_subscribed_but_not_newer() -> None:
+def _k(consent: str | None, at: datetime | None, mode: ConsentMode = ConsentMode.INFERRED):  # type: ignore[no-untyped-def]
+    return RecordConsent("KLAVIYO", consent, at.timestamp() if at else None, mode)
+
+
+def test_a_standing_opt_out_beats_older_subscribed_but_not_newer() -> None:
     older, newer = T0 - timedelta(days=1), T0 + timedelta(seconds=1)
-    out = SmsStatus.OPTED_OUT
-    assert resolve(out, T0, "SUBSCRIBED", older, ConsentMode.INFERRED) is out
-    assert resolve(out, T0, "SUBSCRIBED", None, ConsentMode.INFERRED) is out
-    assert resolve(out, T0, "NEVER_SUBSCRIBED", newer, ConsentMode.INFERRED) is out
-    assert resolve(out, T0, "SUBSCRIBED", newer, ConsentMode.INFERRED) is SmsStatus.SUBSCRIBED
-    assert resolve(SmsStatus.SUBSCRIBED, None, "UNSUBSCRIBED", older, ConsentMode.INFERRED) is out
+    out, t0, now = SmsStatus.OPTED_OUT, T0.timestamp(), T0.timestamp() + 99
+    assert derive_status([_k("SUBSCRIBED", older)], t0, now).status is out
+    assert derive_status([_k("SUBSCRIBED", None)], t0, now).status is out
+    assert derive_status([_k("NEVER_SUBSCRIBED", newer)], t0, now).status is out
+    resubscribed = derive_status([_k("SUBSCRIBED", newer)], t0, now)
+    assert (
+        resubscribed.status is SmsStatus.SUBSCRIBED and resubscribed.lifted_at == newer.timestamp()
+    )
+    fresh = derive_status([_k("UNSUBSCRIBED", older)], None, now)
+    assert fresh.status is out and fresh.opt_out_at == older.timestamp()
+
+
+def test_any_record_that_says_unsubscribed_wins_whatever_the_others_say() -> None:
+    newer = T0 + timedelta(days=1)
+    twins = [_k("SUBSCRIBED", newer), _k("UNSUBSCRIBED", T0), _k(None, None)]
+    for order in (twins, twins[::-1]):
+        assert derive_status(order, None, 0).status is SmsStatus.OPTED_OUT
+        assert derive_status(order, T0.timestamp() - 5, 0).status is SmsStatus.OPTED_OUT
+
+
+def test_without_an_opt_out_the_mode_of_each_record_decides() -> None:
+    explicit = ConsentMode.EXPLICIT
+    assert derive_status([_k(None, None, explicit)], None, 0).status is SmsStatus.NEVER_SUBSCRIBED
+    assert derive_status([_k(None, None)], None, 0).status is SmsStatus.SUBSCRIBED
+    mixed = [_k(None, None, explicit), _k("SUBSCRIBED", T0, explicit)]
+    assert derive_status(mixed, None, 0).status is SmsStatus.SUBSCRIBED
 
 
 @pytest.mark.parametrize(

@@ -130,7 +130,7 @@ async def test_parallel_pull_equals_a_single_chain(live: EmulatorThread) -> None
     async with client_for(live) as client:
         single = await single_chain_ids(client)
         run = pull_profiles(client, chains=8)
-        parallel = [p.id async for page in run.pages() for p in page]
+        parallel = [p.id async for page in run.pages() for p in page.profiles]
     assert len(parallel) == len(set(parallel)) == 1500
     assert set(parallel) == set(single)
     assert run.stats.chains >= 8
@@ -142,7 +142,7 @@ async def test_parallel_pull_while_profiles_change(live: EmulatorThread) -> None
         changed = 0
         seen: list[str] = []
         async for page in pull_profiles(client, chains=6).pages():
-            seen += [p.id for p in page]
+            seen += [p.id for p in page.profiles]
             # edit profiles the pull has not reached yet (and some it has): updated moves
             target = single[(changed * 97) % len(single)]
             await asyncio.to_thread(
@@ -160,7 +160,9 @@ async def test_parallel_list_members(live: EmulatorThread) -> None:
         lst = (await client.get_lists())[0]
         single = [p.id async for page in client.iter_list_members(lst.id) for p in page]
         parallel = [
-            p.id async for page in pull_list_members(client, lst.id, 4).pages() for p in page
+            p.id
+            async for page in pull_list_members(client, lst.id, 4).pages()
+            for p in page.profiles
         ]
     assert sorted(parallel) == sorted(single)
 
@@ -224,7 +226,7 @@ async def test_parallel_pull_of_an_empty_account_ends_at_once() -> None:
     emulator = KlaviyoEmulator(Settings(profiles=0, lists=1))  # in-process, through ASGI
     transport = httpx.ASGITransport(app=emulator)
     async with KlaviyoClient(
-        ApiKey(DEMO_API_KEY), base_url="http://emulator", transport=transport
+        ApiKey(DEMO_API_KEY), base_url="http://127.0.0.1", transport=transport
     ) as client:
         pages = [page async for page in pull_profiles(client).pages()]
         lst = (await client.get_lists())[0]

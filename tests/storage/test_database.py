@@ -68,13 +68,16 @@ def test_opt_out_writes_its_outbox_row_in_the_same_transaction(tmp_path: Path) -
     assert outbox.pending_count() == 1
     assert contacts.mark_opted_out(cid, "again", 11.0) is False  # never queued twice
     assert outbox.pending_count() == 1
-    (entry,) = outbox.due(now=10.0, limit=100)
-    outbox.mark_failed([entry.id], "offline", next_attempt_at=100.0)
-    assert outbox.due(now=50.0, limit=100) == []
-    assert outbox.due(now=100.0, limit=100)[0].attempts == 1
-    outbox.mark_sent([entry.id], 101.0)
-    outbox.mark_sent([entry.id], 102.0)
-    assert outbox.pending_count() == 0 and outbox.due(now=1e12, limit=100) == []
+    (entry,) = outbox.claim("a", now=10.0, limit=100)
+    assert outbox.claim("b", now=10.0, limit=100) == []  # claimed: nobody else sends it
+    outbox.mark_failed([entry.id], "a", "offline", next_attempt_at=100.0)
+    assert outbox.claim("a", now=50.0, limit=100) == []
+    assert outbox.claim("a", now=100.0, limit=100)[0].attempts == 1
+    outbox.mark_sent([entry.id], "b", 101.0)  # not b's claim: nothing happens
+    assert outbox.pending_count() == 1
+    outbox.mark_sent([entry.id], "a", 101.0)
+    outbox.mark_sent([entry.id], "a", 102.0)
+    assert outbox.pending_count() == 0 and outbox.claim("a", now=1e12, limit=100) == []
     (contact,) = contacts.search()
     assert contact.sms_status is SmsStatus.OPTED_OUT
 

@@ -315,8 +315,12 @@ async def test_profile_deleted_mid_run_and_messy_values(world: World) -> None:
     result = await engine.run("manual", True)
     assert result.status == "succeeded"
     contact = world.by_source(odd)
-    assert contact.first_name == long_name and contact.last_name == "Nguyễn 😀"
-    assert len(contact.fields["Notes"]) == 200_000 and contact.phone == "+447400123456"
+    # Values have a size cap (a name 1,000 characters, a field 10,000), and each cut is said.
+    assert contact.first_name == long_name[:1000] and contact.last_name == "Nguyễn 😀"
+    assert contact.fields["Notes"] == "x" * 10_000 and contact.phone == "+447400123456"
+    cuts = {(i[2], i[4]) for i in RunRepo(world.db).issues(result.run_id) if i[0] == odd}
+    assert ("First name", "cut to 1,000 of its 10,000 characters; kept") in cuts
+    assert ("Notes", "cut to 10,000 of its 200,000 characters; kept") in cuts
     assert doomed and all(doomed[0] not in c.sources["KLAVIYO"] for c in world.contacts())
 
 

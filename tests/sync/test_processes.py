@@ -127,7 +127,7 @@ def test_kill_9_during_fetch_leaves_the_database_intact(
 ) -> None:
     env = connected(tmp_path, fetch_emulator.url, monkeypatch)
     victim = start_sync(tmp_path, env)
-    wait_for(lambda: query(tmp_path, "SELECT count(*) FROM staged_profiles")[0][0] > 0)
+    wait_for(lambda: query(tmp_path, "SELECT count(*) FROM staged_records")[0][0] > 0)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     assert query(tmp_path, "PRAGMA integrity_check") == [("ok",)]
@@ -137,7 +137,7 @@ def test_kill_9_during_fetch_leaves_the_database_intact(
     assert again.returncode == 0, err
     statuses = [s for (s,) in query(tmp_path, "SELECT status FROM sync_runs ORDER BY id")]
     assert statuses == ["interrupted", "succeeded"]
-    assert query(tmp_path, "SELECT count(*) FROM staged_profiles") == [(0,)]
+    assert query(tmp_path, "SELECT count(*) FROM staged_records") == [(0,)]
 
 
 def test_kill_9_during_commit_is_all_or_nothing(

@@ -59,7 +59,7 @@ def asgi_client_factory(emulator: KlaviyoEmulator):  # type: ignore[no-untyped-d
 
     def make(key: ApiKey, base_url: str) -> KlaviyoClient:
         transport = None
-        if base_url.startswith("http://emulator"):
+        if base_url == "http://127.0.0.1":
             transport = httpx.ASGITransport(app=emulator)
         return KlaviyoClient(key, base_url, transport=transport, max_attempts=2, retry_base_s=0.05)
 

@@ -22,7 +22,7 @@ from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.widgets.mapping_model import NAME, PATH, TYPE
 from engage_desktop.ui.wizard.setup_wizard import SetupWizard
 
-URL = "http://emulator"
+URL = "http://127.0.0.1"
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from engage_desktop.core.setup import (
     is_verified,
     key_problem,
 )
+from engage_desktop.core.urls import UnsafeUrlError, redact_url
 from engage_desktop.klaviyo.errors import KlaviyoError, NetworkError
 from engage_desktop.klaviyo.scopes import PURPOSE
 from engage_desktop.ui.widgets.busy_bar import busy_bar
@@ -157,13 +158,16 @@ class ApiKeyPage(QWizardPage):
             verified = await self._wizard.setup.verify(key, base_url)
         except NetworkError as exc:
             message = (
-                f"Could not reach Klaviyo at {base_url}. Check your internet connection (or the "
-                f"base URL under Advanced), then verify again. ({exc.user_message})"
+                f"Could not reach Klaviyo at {redact_url(base_url)}. Check your internet "
+                f"connection (or the base URL under Advanced), then verify again. "
+                f"({exc.user_message})"
             )
             outcome: tuple[str, bool] = (message, False)
             verified = None
         except KlaviyoError as exc:
             outcome, verified = (exc.user_message, False), None
+        except UnsafeUrlError as exc:  # the base URL under Advanced
+            outcome, verified = (str(exc), False), None
         if attempt != self._attempt:
             return  # the key or URL changed meanwhile
         self._set_busy(False)
