@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import threading
 from array import array
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 import peewee
 
 from engage_desktop.core.consent import SmsStatus
@@ -18,13 +22,42 @@ from engage_desktop.core.consent import SmsStatus
 # lets go of the interpreter lock while it reads).
 _EMAIL_PASS = ThreadPoolExecutor(1, "contacts-email-search")
 SORT_IN_MEMORY_MAX = 50_000
+# Snapshots this big are kept (a million ids: 8 MB each) until the data changes: clearing a
+# search or turning a sort around then costs no query.
+CACHE_MIN = 100_000
+CACHE_KEPT = 3
+Parts = tuple[tuple[str, str], ...]  # (condition, ORDER BY) of queries read one after another
 
-SORTS = {
-    "name": "c.last_name, c.first_name, c.email, c.id",  # the contacts_name index's order
-    "phone": "c.phone, c.id",
-    "email": "c.email, c.id",
-    "status": "c.sms_status, c.id",
-    "updated": "c.updated_at, c.id",
+
+@dataclass(frozen=True)
+class _Order:
+    """One sort, ascending (descending is its ids reversed: every order ends with the id)."""
+
+    whole: str  # as one ORDER BY: for matches SQLite sorts (a scan's, or a list of ids)
+    # Parts read one after another, each walking an index in its order: (condition, ORDER BY).
+    parts: Parts = ()
+
+    def walks(self) -> Parts:
+        return self.parts or (("", self.whole),)
+
+
+# By name, the contacts_name index (last name, first name, email) gives the order. Contacts
+# without a last name come after all who have one (by first name), and contacts without any
+# name last (by email), instead of first as NULLs would in one walk.
+ORDERS: dict[str, _Order] = {
+    "name": _Order(
+        "c.last_name IS NULL, c.last_name, c.last_name IS NULL AND c.first_name IS NULL,"
+        " c.first_name, c.email, c.id",
+        (
+            ("c.last_name IS NOT NULL", "c.last_name, c.first_name, c.email, c.id"),
+            ("c.last_name IS NULL AND c.first_name IS NOT NULL", "c.first_name, c.email, c.id"),
+            ("c.last_name IS NULL AND c.first_name IS NULL", "c.email, c.id"),
+        ),
+    ),
+    "phone": _Order("c.phone, c.id"),
+    "email": _Order("c.email, c.id"),
+    "status": _Order("c.sms_status, c.id"),  # no index: sorted (~0.4 s at a million)
+    "updated": _Order("c.updated_at, c.id"),
 }
 
 
@@ -38,23 +71,45 @@ class ContactQuery:
     sort: str = "name"
     descending: bool = False
 
+    @property
+    def order(self) -> _Order:
+        return ORDERS.get(self.sort, ORDERS["name"])
 
-@dataclass(frozen=True)
-class ContactRow:
-    """One table row."""
+
+class ContactRow(NamedTuple):
+    """One table row, named as the contacts columns it comes from."""
 
     id: int
-    name: str
+    first_name: str | None
+    last_name: str | None
     phone: str | None
     email: str | None
-    status: SmsStatus
-    sources: str
-    lists: str
+    sms_status: str
     updated_at: float
+    sources: str  # labels, comma-separated
+    lists: str  # names, comma-separated
+
+    @property
+    def name(self) -> str:
+        """As written in a sentence: "Ann Lee" ('' without a name)."""
+        return " ".join(x for x in (self.first_name, self.last_name) if x)
+
+    @property
+    def status(self) -> SmsStatus:
+        return SmsStatus(self.sms_status)
 
 
-@dataclass(frozen=True)
-class ListRow:
+_ROW_SELECT = (
+    "SELECT c.id, c.first_name, c.last_name, c.phone, c.email, c.sms_status, c.updated_at,"
+    " coalesce((SELECT group_concat(DISTINCT s.source) FROM contact_sources s"
+    "   WHERE s.contact_id = c.id), '') AS sources,"
+    " coalesce((SELECT group_concat(l.name, ', ') FROM list_members m JOIN contact_lists l"
+    "   ON l.id = m.list_id WHERE m.contact_id = c.id), '') AS lists"
+    " FROM contacts c"
+)
+
+
+class ListRow(NamedTuple):
     """One contact list as Contact Lists shows it."""
 
     id: int
@@ -65,8 +120,21 @@ class ListRow:
     last_synced_at: float | None
 
 
-@dataclass(frozen=True)
-class Recipients:
+class ListChoice(NamedTuple):
+    """A list to filter by or send to."""
+
+    id: int
+    name: str
+
+
+class SourceId(NamedTuple):
+    """Who a contact is in one of its sources."""
+
+    source: str
+    external_id: str
+
+
+class Recipients(NamedTuple):
     """A message's audience: who can get it, and who is left out and why."""
 
     eligible: int
@@ -79,6 +147,16 @@ class Recipients:
         return self.eligible + self.opted_out + self.never_subscribed + self.no_valid_phone
 
 
+class _Extra(NamedTuple):
+    """The contacts columns only the detail pane shows."""
+
+    phone_raw: str | None
+    fields: str
+    sms_changed_at: float | None
+    sms_reason: str | None
+    created_at: float
+
+
 @dataclass(frozen=True)
 class ContactDetail:
     """Everything about one contact, for the detail pane."""
@@ -86,7 +164,7 @@ class ContactDetail:
     row: ContactRow
     phone_raw: str | None
     fields: dict[str, Any]
-    source_ids: list[tuple[str, str]]
+    source_ids: list[SourceId]
     sms_changed_at: float | None
     sms_reason: str | None
     created_at: float
@@ -97,11 +175,37 @@ class ContactTable:
 
     def __init__(self, db: peewee.SqliteDatabase) -> None:
         self.db = db
+        self._kept: OrderedDict[ContactQuery, _Kept] = OrderedDict()
+        self._kept_lock = threading.Lock()
 
     def ids(self, q: ContactQuery) -> array[int]:
-        """Ids in display order. Words search names first; emails only when no name matches
-        (or the text has @ or a dot): the email column costs a third of a search. For one
-        word, the emails are searched meanwhile on another core, in case no name matches."""
+        """Ids in display order (a new array: the caller may keep it)."""
+        ascending = replace(q, descending=False)
+        version = self._version()
+        kept = self._kept.get(ascending)  # (one dict read: atomic)
+        if kept is None or kept.version != version:
+            kept = _Kept(version, self._ascending(ascending))
+            if len(kept.ids) >= CACHE_MIN:
+                with self._kept_lock:
+                    self._kept[ascending] = kept
+                    while len(self._kept) > CACHE_KEPT:
+                        self._kept.popitem(last=False)
+        out = array("q", kept.ids)  # a copy: reversing must not touch what is kept
+        if q.descending:
+            out.reverse()
+        return out
+
+    def _version(self) -> _Version:
+        """Changes whenever what this thread's connection reads may have changed: another
+        connection committed (data_version), or this one wrote (total_changes)."""
+        conn = self.db.connection()
+        (data_version,) = conn.execute("PRAGMA data_version").fetchone()
+        return _Version(conn, int(data_version), conn.total_changes)
+
+    def _ascending(self, q: ContactQuery) -> array[int]:
+        """Words search names first; emails only when no name matches (or the text has @ or
+        a dot): the email column costs a third of a search. For one word, the emails are
+        searched meanwhile on another core, in case no name matches."""
         text = q.text.strip()
         emailish = "@" in text or "." in text
         if not text or emailish or _digits(text) or len(text.split()) > 1:
@@ -114,49 +218,56 @@ class ContactTable:
         if found:
             return found
         matches = in_emails.result()
-        if len(matches) > SORT_IN_MEMORY_MAX:  # cheaper to walk the name index once more
+        if matches is None:  # cheaper to walk the name index once more
             return self._ids(q, with_email=True)
         return self._ordered(matches, q)
 
-    def _email_matches(self, word: str) -> list[int]:
-        """Ids whose email contains the word: a scan of the (short) email index."""
-        rows = self.db.execute_sql(
-            "SELECT rowid FROM contacts INDEXED BY contacts_email WHERE email LIKE ? ESCAPE '\\'",
-            (_contains(word),),
-        )
-        return [r[0] for r in rows]
+    def _email_matches(self, word: str) -> str | None:
+        """Ids whose email contains the word, as a JSON array (a scan of the short email
+        index); None when there are too many to sort in memory."""
+        (found,) = self.db.execute_sql(
+            "SELECT iif(count(*) > ?, NULL, json_group_array(rowid)) FROM contacts"
+            " INDEXED BY contacts_email WHERE email LIKE ? ESCAPE '\\'",
+            (SORT_IN_MEMORY_MAX, _contains(word)),
+        ).fetchone()
+        return None if found is None else str(found)
 
-    def _ordered(self, ids: list[int], q: ContactQuery) -> array[int]:
-        """These ids, filtered by list and source and in the query's order."""
+    def _ordered(self, ids: str, q: ContactQuery) -> array[int]:
+        """These ids (a JSON array), filtered by list and source and in the query's order."""
         where, args = self._where(replace(q, text=""), with_email=False)
-        clause = " AND ".join(p for p in (where.removeprefix(" WHERE "),) if p)
-        sql = (
-            "SELECT c.id FROM contacts c WHERE c.id IN (SELECT value FROM json_each(?))"
-            + (f" AND {clause}" if clause else "")
-            + f" ORDER BY {_order(q)}"
-        )
-        return array("q", (r[0] for r in self.db.execute_sql(sql, [json.dumps(ids), *args])))
+        where.insert(0, "c.id IN (SELECT value FROM json_each(?))")
+        return self._read("contacts c", where, [ids, *args], (("", q.order.whole),))
 
     def _ids(self, q: ContactQuery, with_email: bool) -> array[int]:
         """By name, a search walks the covering name index in order (nothing else read,
-        nothing sorted); by another column it scans the table once and sorts what matched
-        (an index walk with a filter would look up every row)."""
+        nothing sorted); by another column, or for a phone, it scans the table once and sorts
+        what matched (an index walk with a filter would look up every row)."""
         where, args = self._where(q, with_email)
-        order = _order(q)
-        source = "contacts c"
-        if q.text.strip():
-            by_name = (q.sort not in SORTS or q.sort == "name") and "c.phone" not in where
-            source = "contacts c INDEXED BY contacts_name" if by_name else "contacts c NOT INDEXED"
-        sql = f"SELECT c.id FROM {source}{where} ORDER BY {order}"
-        out: array[int] = array("q")
-        cursor = self.db.execute_sql(sql, args)
-        while True:
-            chunk = cursor.fetchmany(20000)
-            if not chunk:
-                return out
-            out.extend(r[0] for r in chunk)
+        text = q.text.strip()
+        if not text:
+            return self._read("contacts c", where, args, q.order.walks())
+        if q.order is ORDERS["name"] and not _digits(text):
+            return self._read("contacts c INDEXED BY contacts_name", where, args, q.order.walks())
+        return self._read("contacts c NOT INDEXED", where, args, (("", q.order.whole),))
 
-    def _where(self, q: ContactQuery, with_email: bool) -> tuple[str, list[Any]]:
+    def _read(self, source: str, where: list[str], args: list[Any], parts: Parts) -> array[int]:
+        """The ids matching `where`, part after part (one query each: a FILTER clause per
+        part in one query costs more than the walks). SQLite hands the ids over as a JSON
+        array: a row per id through the driver takes twice as long."""
+        ids: list[int] = []
+        with self.db.atomic("DEFERRED"):  # every part reads the same committed state
+            for part, order in parts:
+                conditions = [*where, part] if part else where
+                clause = " WHERE " + " AND ".join(conditions) if conditions else ""
+                (found,) = self.db.execute_sql(
+                    "SELECT json_group_array(id) FROM"
+                    f" (SELECT c.id FROM {source}{clause} ORDER BY {order})",
+                    args,
+                ).fetchone()
+                ids += orjson.loads(found)
+        return array("q", ids)  # from a list: twice as fast as extending an array
+
+    def _where(self, q: ContactQuery, with_email: bool) -> tuple[list[str], list[Any]]:
         parts: list[str] = []
         args: list[Any] = []
         text = q.text.strip()
@@ -178,112 +289,102 @@ class ContactTable:
         if q.source is not None:
             parts.append("c.id IN (SELECT contact_id FROM contact_sources WHERE source = ?)")
             args.append(q.source)
-        return (" WHERE " + " AND ".join(parts), args) if parts else ("", [])
+        return parts, args
 
     def rows(self, ids: list[int]) -> dict[int, ContactRow]:
         """The rows for these ids (a page), keyed by id; deleted ids are simply absent."""
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        found = self.db.execute_sql(
-            "SELECT c.id, c.first_name, c.last_name, c.phone, c.email, c.sms_status,"
-            " c.updated_at,"
-            " (SELECT group_concat(DISTINCT s.source) FROM contact_sources s"
-            "   WHERE s.contact_id = c.id),"
-            " (SELECT group_concat(l.name, ', ') FROM list_members m JOIN contact_lists l"
-            "   ON l.id = m.list_id WHERE m.contact_id = c.id)"
-            f" FROM contacts c WHERE c.id IN ({marks})",
-            ids,
-        ).fetchall()
-        return {
-            r[0]: ContactRow(
-                r[0],
-                " ".join(x for x in (r[1], r[2]) if x),
-                r[3],
-                r[4],
-                SmsStatus(r[5]),
-                r[7] or "",
-                r[8] or "",
-                r[6],
-            )
-            for r in found
-        }
+        cursor = self.db.execute_sql(f"{_ROW_SELECT} WHERE c.id IN ({marks})", ids)
+        return {row.id: row for row in map(ContactRow._make, cursor)}
 
     def detail(self, contact_id: int) -> ContactDetail | None:
         row = self.rows([contact_id]).get(contact_id)
         if row is None:
             return None
-        extra = self.db.execute_sql(
-            "SELECT phone_raw, fields, sms_changed_at, sms_reason, created_at FROM contacts"
-            " WHERE id = ?",
-            (contact_id,),
-        ).fetchone()
+        extra = _Extra._make(
+            self.db.execute_sql(
+                "SELECT phone_raw, fields, sms_changed_at, sms_reason, created_at FROM contacts"
+                " WHERE id = ?",
+                (contact_id,),
+            ).fetchone()
+        )
         ids = self.db.execute_sql(
             "SELECT source, external_id FROM contact_sources WHERE contact_id = ?"
             " ORDER BY source, external_id",
             (contact_id,),
-        ).fetchall()
+        )
         return ContactDetail(
-            row,
-            extra[0],
-            json.loads(extra[1]),
-            [(s, e) for s, e in ids],
-            extra[2],
-            extra[3],
-            extra[4],
+            row=row,
+            phone_raw=extra.phone_raw,
+            fields=json.loads(extra.fields),
+            source_ids=list(map(SourceId._make, ids)),
+            sms_changed_at=extra.sms_changed_at,
+            sms_reason=extra.sms_reason,
+            created_at=extra.created_at,
         )
 
-    def lists(self) -> list[tuple[int, str]]:
-        """Local lists for the filter: (id, name)."""
-        return [
-            (int(i), n)
-            for i, n in self.db.execute_sql("SELECT id, name FROM contact_lists ORDER BY name")
-        ]
+    def lists(self) -> list[ListChoice]:
+        """Local lists for the filter, by name."""
+        cursor = self.db.execute_sql("SELECT id, name FROM contact_lists ORDER BY name")
+        return list(map(ListChoice._make, cursor))
 
     def list_rows(self) -> list[ListRow]:
         """Every local list with its member count, for Contact Lists."""
-        return [
-            ListRow(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5])
-            for r in self.db.execute_sql(
-                "SELECT l.id, l.name, l.source,"
-                " (SELECT count(*) FROM list_members m WHERE m.list_id = l.id),"
-                " l.member_count, l.last_synced_at FROM contact_lists l ORDER BY l.name"
-            )
-        ]
+        cursor = self.db.execute_sql(
+            "SELECT l.id, l.name, l.source,"
+            " (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members,"
+            " l.member_count AS source_count, l.last_synced_at"
+            " FROM contact_lists l ORDER BY l.name"
+        )
+        return list(map(ListRow._make, cursor))
 
     def recipients(self, list_id: int | None) -> Recipients:
         """Who a message to this list (None: every contact) would reach, from committed data."""
-        member = (
-            ""
-            if list_id is None
-            else (" WHERE id IN (SELECT contact_id FROM list_members WHERE list_id = ?)")
-        )
+        member = " WHERE id IN (SELECT contact_id FROM list_members WHERE list_id = ?)"
         row = self.db.execute_sql(
             "SELECT"
-            " count(*) FILTER (WHERE sms_status = 'subscribed' AND phone IS NOT NULL),"
-            " count(*) FILTER (WHERE sms_status = 'opted_out'),"
-            " count(*) FILTER (WHERE sms_status = 'never_subscribed'),"
+            " count(*) FILTER (WHERE sms_status = 'subscribed' AND phone IS NOT NULL)"
+            "   AS eligible,"
+            " count(*) FILTER (WHERE sms_status = 'opted_out') AS opted_out,"
+            " count(*) FILTER (WHERE sms_status = 'never_subscribed') AS never_subscribed,"
             " count(*) FILTER (WHERE sms_status = 'subscribed' AND phone IS NULL)"
-            f" FROM contacts{member}",
+            "   AS no_valid_phone"
+            f" FROM contacts{'' if list_id is None else member}",
             () if list_id is None else (list_id,),
         ).fetchone()
-        return Recipients(*(int(x) for x in row))
+        return Recipients._make(row)
 
     def sources(self) -> list[str]:
         """The source labels in use: one index probe per label (DISTINCT would read every
         source row, 100 ms at a million)."""
-        return [
-            r[0]
-            for r in self.db.execute_sql(
-                "WITH RECURSIVE s(label) AS (SELECT min(source) FROM contact_sources"
-                " UNION ALL SELECT (SELECT min(source) FROM contact_sources WHERE source > label)"
-                " FROM s WHERE label IS NOT NULL) SELECT label FROM s WHERE label IS NOT NULL"
-            )
-        ]
+        cursor = self.db.execute_sql(
+            "WITH RECURSIVE s(label) AS (SELECT min(source) FROM contact_sources"
+            " UNION ALL SELECT (SELECT min(source) FROM contact_sources WHERE source > label)"
+            " FROM s WHERE label IS NOT NULL) SELECT label FROM s WHERE label IS NOT NULL"
+        )
+        return [label for (label,) in cursor]
 
     def data_version(self) -> int:
         """Changes when another connection commits (a sync): time to refresh the view."""
-        return int(self.db.execute_sql("PRAGMA data_version").fetchone()[0])
+        (version,) = self.db.execute_sql("PRAGMA data_version").fetchone()
+        return int(version)
+
+
+class _Version(NamedTuple):
+    """What a kept snapshot was read from; the connection is held so its id is not reused."""
+
+    connection: sqlite3.Connection
+    data_version: int
+    total_changes: int
+
+
+class _Kept(NamedTuple):
+    """A snapshot kept for its query, and what it was read from."""
+
+    version: _Version
+    ids: array[int]
 
 
 def _contains(text: str) -> str:
@@ -296,10 +397,3 @@ def _digits(text: str) -> str:
     """The digits of a phone number written any way ('+1 (555) 012-3456'); '' otherwise."""
     digits = re.sub(r"[\s().+-]", "", text)
     return digits if digits.isdigit() else ""
-
-
-def _order(q: ContactQuery) -> str:
-    order = SORTS.get(q.sort, SORTS["name"])
-    if q.descending:
-        order = ", ".join(f"{part} DESC" for part in order.split(", "))
-    return order

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import peewee
 
@@ -52,6 +52,24 @@ class Contact:
         }
 
 
+class _ContactColumns(NamedTuple):
+    """A contacts row as `batches` reads it, before its sources and lists are added."""
+
+    id: int
+    phone: str | None
+    phone_raw: str | None
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    fields: str
+    sms_status: str
+    sms_changed_at: float | None
+    sms_reason: str | None
+
+
+_CONTACT_SELECT = f"SELECT {', '.join(f'c.{f}' for f in _ContactColumns._fields)} FROM contacts c"
+
+
 class ContactRepo:
     """Reads contacts; marks opt-outs."""
 
@@ -84,21 +102,16 @@ class ContactRepo:
         if source is not None:
             where.append("c.id IN (SELECT contact_id FROM contact_sources WHERE source = ?)")
             args.append(source.upper())
-        sql = (
-            "SELECT c.id, c.phone, c.phone_raw, c.email, c.first_name, c.last_name, c.fields,"
-            " c.sms_status, c.sms_changed_at, c.sms_reason FROM contacts c WHERE "
-            + " AND ".join(where)
-            + f" ORDER BY c.id LIMIT {int(size)}"
-        )
+        sql = f"{_CONTACT_SELECT} WHERE {' AND '.join(where)} ORDER BY c.id LIMIT {int(size)}"
         while True:
-            rows = self.db.execute_sql(sql, args).fetchall()
+            rows = list(map(_ContactColumns._make, self.db.execute_sql(sql, args)))
             if not rows:
                 return
             yield self._with_links(rows)
-            args[0] = rows[-1][0]
+            args[0] = rows[-1].id
 
-    def _with_links(self, rows: list[tuple[Any, ...]]) -> list[Contact]:
-        ids = [r[0] for r in rows]
+    def _with_links(self, rows: list[_ContactColumns]) -> list[Contact]:
+        ids = [r.id for r in rows]
         sources: dict[int, dict[str, list[str]]] = {}
         lists: dict[int, list[str]] = {}
         marks = ",".join("?" * len(ids))
@@ -116,25 +129,28 @@ class ContactRepo:
             lists.setdefault(cid, []).append(name)
         return [
             Contact(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                json.loads(r[6]),
-                SmsStatus(r[7]),
-                r[8],
-                r[9],
-                sources.get(r[0], {}),
-                lists.get(r[0], []),
+                id=r.id,
+                phone=r.phone,
+                phone_raw=r.phone_raw,
+                email=r.email,
+                first_name=r.first_name,
+                last_name=r.last_name,
+                fields=json.loads(r.fields),
+                sms_status=SmsStatus(r.sms_status),
+                sms_changed_at=r.sms_changed_at,
+                sms_reason=r.sms_reason,
+                sources=sources.get(r.id, {}),
+                lists=lists.get(r.id, []),
             )
             for r in rows
         ]
 
     def find_by_phone(self, phone: str) -> int | None:
         row = self.db.execute_sql("SELECT id FROM contacts WHERE phone = ?", (phone,)).fetchone()
-        return None if row is None else int(row[0])
+        if row is None:
+            return None
+        (contact_id,) = row
+        return int(contact_id)
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in SmsStatus}
@@ -143,9 +159,10 @@ class ContactRepo:
         ):
             out[status] = n
         out["total"] = sum(out.values())
-        out["without_phone"] = int(
-            self.db.execute_sql("SELECT count(*) FROM contacts WHERE phone IS NULL").fetchone()[0]
-        )
+        (without_phone,) = self.db.execute_sql(
+            "SELECT count(*) FROM contacts WHERE phone IS NULL"
+        ).fetchone()
+        out["without_phone"] = int(without_phone)
         return out
 
     def mark_opted_out(self, contact_id: int, reason: str, now: float, origin: str = LOCAL) -> bool:

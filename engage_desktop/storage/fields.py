@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import peewee
 
@@ -18,6 +19,21 @@ class FieldMapping:
     path: str
 
 
+class PlatformField(NamedTuple):
+    """A platform field: its name and the type of its values."""
+
+    name: str
+    type: FieldType
+
+
+class _MappingColumns(NamedTuple):
+    """A mapping as `mappings` reads it, the type not yet checked."""
+
+    name: str
+    type: str
+    path: str
+
+
 class FieldRepo:
     """Platform fields and mappings; mapping a new name creates the field."""
 
@@ -25,15 +41,19 @@ class FieldRepo:
         self.db = db
 
     def mappings(self) -> list[FieldMapping]:
-        rows = self.db.execute_sql(
-            "SELECT f.name, f.type, m.klaviyo_path FROM field_mappings m"
+        cursor = self.db.execute_sql(
+            "SELECT f.name, f.type, m.klaviyo_path AS path FROM field_mappings m"
             " JOIN platform_fields f ON f.id = m.field_id ORDER BY f.id"
-        ).fetchall()
-        return [FieldMapping(name, FieldType(kind), path) for name, kind, path in rows]
+        )
+        return [
+            FieldMapping(name=m.name, type=FieldType(m.type), path=m.path)
+            for m in map(_MappingColumns._make, cursor)
+        ]
 
-    def fields(self) -> list[tuple[str, FieldType]]:
-        rows = self.db.execute_sql("SELECT name, type FROM platform_fields ORDER BY id").fetchall()
-        return [(name, FieldType(kind)) for name, kind in rows]
+    def fields(self) -> list[PlatformField]:
+        """Every platform field, oldest first (`dict(fields())` maps names to types)."""
+        cursor = self.db.execute_sql("SELECT name, type FROM platform_fields ORDER BY id")
+        return [PlatformField(name=name, type=FieldType(kind)) for name, kind in cursor]
 
     def replace_mappings(self, mappings: list[FieldMapping]) -> None:
         """Make these the only mappings, creating fields that do not exist yet."""

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import peewee
 
 
-@dataclass(frozen=True)
-class Lease:
-    """Who holds the sync lock."""
+class Lease(NamedTuple):
+    """Who holds the sync lock: the sync_lease row."""
 
     holder: str
     pid: int
     host: str
     started_at: float
     heartbeat_at: float
+
+
+_SELECT = f"SELECT {', '.join(Lease._fields)} FROM sync_lease"
+_INSERT = (
+    f"INSERT INTO sync_lease (id, {', '.join(Lease._fields)})"
+    f" VALUES (1, {', '.join('?' * len(Lease._fields))})"
+)
 
 
 class LeaseRepo:
@@ -26,10 +32,8 @@ class LeaseRepo:
         self.db = db
 
     def current(self) -> Lease | None:
-        row = self.db.execute_sql(
-            "SELECT holder, pid, host, started_at, heartbeat_at FROM sync_lease"
-        ).fetchone()
-        return None if row is None else Lease(*row)
+        row = self.db.execute_sql(_SELECT).fetchone()
+        return None if row is None else Lease._make(row)
 
     def try_take(self, mine: Lease, may_take_over: Callable[[Lease], bool]) -> Lease | None:
         """Take the lease; returns the holder that kept us out, or None on success."""
@@ -38,11 +42,7 @@ class LeaseRepo:
             if held is not None and held.holder != mine.holder and not may_take_over(held):
                 return held
             self.db.execute_sql("DELETE FROM sync_lease")
-            self.db.execute_sql(
-                "INSERT INTO sync_lease (id, holder, pid, host, started_at, heartbeat_at)"
-                " VALUES (1, ?, ?, ?, ?, ?)",
-                (mine.holder, mine.pid, mine.host, mine.started_at, mine.heartbeat_at),
-            )
+            self.db.execute_sql(_INSERT, mine)
         return None
 
     def heartbeat(self, holder: str, now: float) -> bool:

@@ -254,7 +254,13 @@ V3 = _sql(
     "UPDATE connection SET needs_full = 1",
 )
 
-STEPS: Sequence[tuple[int, Step]] = ((1, V1), (2, V2), (3, V3))
+V4 = _sql(
+    # Sorting All Contacts by Updated walks this index (its entries end with the rowid, the
+    # sort's tie-break) instead of sorting every row: 0.7 s -> under 0.2 s at a million.
+    "CREATE INDEX contacts_updated ON contacts (updated_at)",
+)
+
+STEPS: Sequence[tuple[int, Step]] = ((1, V1), (2, V2), (3, V3), (4, V4))
 
 
 def current_version(db: peewee.SqliteDatabase) -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import peewee
 
@@ -26,6 +27,44 @@ class RunRecord:
     issues: int
     suspicious: str | None
     error: str | None
+
+
+class _RunColumns(NamedTuple):
+    """A sync_runs row as `_select` reads it: the counts as one JSON object."""
+
+    id: int
+    trigger: str
+    full: int
+    started_at: float
+    ended_at: float | None
+    status: str
+    counts: str
+    issues: int
+    suspicious: str | None
+    error: str | None
+
+
+_COUNTS_OBJECT = ", ".join(f"'{k}', r.{k}" for k in COUNTS)
+_RUN_SELECT = (
+    "SELECT r.id, r.trigger, r.full, r.started_at, r.ended_at, r.status,"
+    f" json_object({_COUNTS_OBJECT}) AS counts,"
+    " (SELECT count(*) FROM sync_issues i WHERE i.run_id = r.id) AS issues,"
+    " r.suspicious, r.error FROM sync_runs r"
+)
+
+
+class IssueRow(NamedTuple):
+    """One issue of a run: what could not be taken from a source record, and why."""
+
+    profile_id: str | None  # the record's id in its source (a Klaviyo profile id)
+    contact_id: int | None
+    field: str | None
+    value: str | None
+    reason: str
+    source: str | None  # KLAVIYO, …; None for issues found outside a source's commit
+
+
+_ISSUE_SELECT = f"SELECT {', '.join(IssueRow._fields)} FROM sync_issues"
 
 
 class RunRepo:
@@ -81,67 +120,52 @@ class RunRepo:
         return rows[0] if rows else None
 
     def _select(self, tail: str, args: tuple[Any, ...]) -> list[RunRecord]:
-        cols = ", ".join(f"r.{k}" for k in COUNTS)
-        rows = self.db.execute_sql(
-            f"SELECT r.id, r.trigger, r.full, r.started_at, r.ended_at, r.status, r.suspicious,"
-            f" r.error, (SELECT count(*) FROM sync_issues i WHERE i.run_id = r.id), {cols}"
-            f" FROM sync_runs r {tail}",
-            args,
-        ).fetchall()
+        rows = map(_RunColumns._make, self.db.execute_sql(f"{_RUN_SELECT} {tail}", args))
         return [
             RunRecord(
-                r[0],
-                r[1],
-                bool(r[2]),
-                r[3],
-                r[4],
-                r[5],
-                dict(zip(COUNTS, r[9:], strict=True)),
-                r[8],
-                r[6],
-                r[7],
+                id=r.id,
+                trigger=r.trigger,
+                full=bool(r.full),
+                started_at=r.started_at,
+                ended_at=r.ended_at,
+                status=r.status,
+                counts=json.loads(r.counts),
+                issues=r.issues,
+                suspicious=r.suspicious,
+                error=r.error,
             )
             for r in rows
         ]
 
     def last_success_at(self) -> float | None:
         """When the last successful run started (the schedule counts from it)."""
-        row = self.db.execute_sql(
+        (started,) = self.db.execute_sql(
             "SELECT max(started_at) FROM sync_runs WHERE status = 'succeeded'"
         ).fetchone()
-        return None if row[0] is None else float(row[0])
+        return None if started is None else float(started)
 
     def issue_count(self, run_id: int) -> int:
-        row = self.db.execute_sql("SELECT count(*) FROM sync_issues WHERE run_id = ?", (run_id,))
-        return int(row.fetchone()[0])
+        cursor = self.db.execute_sql("SELECT count(*) FROM sync_issues WHERE run_id = ?", (run_id,))
+        (n,) = cursor.fetchone()
+        return int(n)
 
-    def issues(
-        self, run_id: int
-    ) -> list[tuple[str | None, int | None, str | None, str | None, str]]:
-        """(profile id, contact id, field, value, reason) of a run."""
-        return [
-            tuple(r)
-            for r in self.db.execute_sql(
-                "SELECT profile_id, contact_id, field, value, reason FROM sync_issues"
-                " WHERE run_id = ? ORDER BY id",
-                (run_id,),
-            )
-        ]
+    def issues(self, run_id: int) -> list[IssueRow]:
+        """A run's issues, in the order they were found."""
+        cursor = self.db.execute_sql(f"{_ISSUE_SELECT} WHERE run_id = ? ORDER BY id", (run_id,))
+        return list(map(IssueRow._make, cursor))
 
     def export_issues_csv(self, run_id: int, path: Path) -> int:
         """Write a run's issues to a CSV file (UTF-8 with BOM, so spreadsheets read accents);
         returns how many rows were written. The file appears whole or not at all."""
         tmp = path.with_name(path.name + ".part")
         n = 0
+        cursor = self.db.execute_sql(f"{_ISSUE_SELECT} WHERE run_id = ? ORDER BY id", (run_id,))
         with tmp.open("w", newline="", encoding="utf-8-sig") as f:
             out = csv.writer(f)
             out.writerow(["run", "klaviyo_profile_id", "contact_id", "field", "value", "reason"])
-            for row in self.db.execute_sql(
-                "SELECT profile_id, contact_id, field, value, reason FROM sync_issues"
-                " WHERE run_id = ? ORDER BY id",
-                (run_id,),
-            ):
-                out.writerow([run_id, *("" if v is None else v for v in row)])
+            for issue in map(IssueRow._make, cursor):
+                values = (issue.profile_id, issue.contact_id, issue.field, issue.value)
+                out.writerow([run_id, *("" if v is None else v for v in values), issue.reason])
                 n += 1
         tmp.replace(path)
         return n

@@ -23,8 +23,9 @@ class SettingsRepo:
         row = self.db.execute_sql("SELECT value FROM app_settings WHERE key = ?", (KEY,)).fetchone()
         if row is None:
             return AppSettings()
+        (value,) = row
         try:
-            raw: dict[str, Any] = json.loads(row[0])
+            raw: dict[str, Any] = json.loads(value)
             email = dict(raw.pop("email", {}))
             email["security"] = SmtpSecurity(email.get("security", "starttls"))
             email["recipients"] = tuple(email.get("recipients", ()))

@@ -8,12 +8,19 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 
+from engage_desktop.core.consent import SmsStatus
 from engage_desktop.core.mapping import MappingSpec
+from engage_desktop.core.runs import RUN_COUNTS
 from engage_desktop.klaviyo.models import KlaviyoList
-from engage_desktop.storage.contact_table import ContactQuery, ContactTable
+from engage_desktop.storage.contact_table import ORDERS, ContactQuery, ContactTable
 from engage_desktop.storage.database import Database
 from engage_desktop.storage.runs import RunRepo
-from engage_desktop.ui.contacts.contacts_model import PAGE, ContactsTableModel
+from engage_desktop.ui.contacts.contacts_model import (
+    ID_ROLE,
+    PAGE,
+    STATUS_COLOURS,
+    ContactsTableModel,
+)
 from engage_desktop.ui.history.runs_model import IssuesTableModel, RunsTableModel
 from engage_desktop.ui.lists.lists_screen import ListsTableModel
 from engage_desktop.ui.widgets.list_choice_model import ListChoiceModel
@@ -118,3 +125,77 @@ def test_pages_are_bounded(million: Database) -> None:
     for row in range(0, 60 * PAGE, PAGE):
         model.data(model.index(row, 0))
     assert len(model._pages) == 40
+
+
+def test_columns_know_their_header_sort_and_cells(db: Database) -> None:
+    db.execute_sql(
+        "INSERT INTO contacts (id, phone, email, first_name, last_name, sms_status, created_at,"
+        " updated_at) VALUES (1, '+14155550101', 'a@x.io', 'Ann', 'Lee', 'opted_out', 0, 0),"
+        " (2, NULL, NULL, 'Zoe', NULL, 'subscribed', 0, 0),"
+        " (3, NULL, 'n@x.io', NULL, NULL, 'subscribed', 0, 0)"
+    )
+    table = ContactTable(db)
+    model = ContactsTableModel(table)
+    model.set_snapshot(table.ids(ContactQuery()))
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers == ["Name", "Phone", "Email", "SMS status", "Sources", "Lists", "Updated"]
+    # The Name column shows what it sorts by: last name first, then first names alone.
+    assert [model.data(model.index(r, 0)) for r in range(3)] == ["Lee, Ann", "Zoe", "(no name)"]
+    assert model.data(model.index(0, 3)) == "Opted out"
+    assert (
+        model.data(model.index(0, 3), Qt.ItemDataRole.ForegroundRole)
+        == STATUS_COLOURS[SmsStatus.OPTED_OUT]
+    )
+    assert model.data(model.index(1, 1)) == "—"
+    assert model.data(model.index(0, 0), ID_ROLE) == 1
+    keys = [model.sort_key(c) for c in range(model.columnCount())]
+    assert keys == ["name", "phone", "email", "status", None, None, "updated"]
+    assert all(k is None or k in ORDERS for k in keys)
+    asked: list[tuple[str, bool]] = []
+    model.sort_requested.connect(lambda key, desc: asked.append((key, desc)))
+    model.sort(4)  # Sources: not sortable
+    model.sort(6, Qt.SortOrder.DescendingOrder)
+    assert asked == [("updated", True)]
+    db.execute_sql("DELETE FROM contacts WHERE id = 2")
+    model.refresh(model._ids)  # same ids: the values are read again
+    assert model.data(model.index(1, 0)) == "(removed)" and model.data(model.index(1, 1)) is None
+
+
+def test_history_columns(db: Database) -> None:
+    runs = RunRepo(db)
+    run = runs.start("manual", False, time.time())
+    runs.add_issues(run, [("City", None, "too long")])
+    runs.finish(run, "failed", {"created": 1234}, time.time(), error="Klaviyo kept failing")
+    history = RunsTableModel()
+    history.set_rows(runs.recent())
+    headers = [history.headerData(c, Qt.Orientation.Horizontal) for c in range(20)]
+    assert headers[:6] == ["#", "Started", "Trigger", "Kind", "Status", "Duration"]
+    assert headers[6] == "Created" and headers[len(RUN_COUNTS) + 6] == "Issues"
+    assert history.data(history.index(0, 0)) == run
+    assert history.data(history.index(0, 3)) == "incremental"
+    assert history.data(history.index(0, 6)) == "1,234"
+    assert history.data(history.index(0, len(RUN_COUNTS) + 6)) == "1"
+    assert history.data(history.index(0, 2), Qt.ItemDataRole.ToolTipRole) == "Klaviyo kept failing"
+    assert history.data(history.index(0, 4), Qt.ItemDataRole.ForegroundRole) is not None
+    assert history.data(history.index(0, 2), Qt.ItemDataRole.ForegroundRole) is None
+    issues = IssuesTableModel()
+    issues.set_rows(runs.issues(run))
+    cells = [issues.data(issues.index(0, c)) for c in range(issues.columnCount())]
+    assert cells == ["", "", "City", "", "too long"]
+    assert issues.data(issues.index(0, 4), Qt.ItemDataRole.ToolTipRole) == "too long"
+    db.execute_sql(
+        "INSERT INTO contact_lists (id, source, external_id, name, member_count)"
+        " VALUES (1, 'KLAVIYO', 'L1', 'Klaviyo: VIP', 1200)"
+    )
+    lists = ListsTableModel()
+    lists.set_rows(ContactTable(db).list_rows())
+    assert [lists.data(lists.index(0, c)) for c in range(5)] == [
+        "Klaviyo: VIP",
+        "KLAVIYO",
+        "0",
+        "1,200",
+        "never",
+    ]
+    right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    assert lists.data(lists.index(0, 3), Qt.ItemDataRole.TextAlignmentRole) == right
+    assert lists.data(lists.index(0, 0), Qt.ItemDataRole.TextAlignmentRole) is None

@@ -12,10 +12,8 @@ from PySide6.QtGui import QColor
 
 from engage_desktop.core.consent import SmsStatus
 from engage_desktop.storage.contact_table import ContactRow, ContactTable
-from engage_desktop.ui.widgets.read_only_table import Index, ReadOnlyTableModel
+from engage_desktop.ui.widgets.read_only_table import Column, Index, ReadOnlyTableModel
 
-COLUMNS = ("Name", "Phone", "Email", "SMS status", "Sources", "Lists", "Updated")
-SORT_KEYS = ("name", "phone", "email", "status", None, None, "updated")
 PAGE = 200
 PAGES_KEPT = 40  # 8,000 rows in memory at most
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -26,11 +24,38 @@ STATUS_COLOURS = {
 }
 
 
-class ContactsTableModel(ReadOnlyTableModel):
+def listed_name(row: ContactRow) -> str:
+    """The name as the Name column sorts it, last name first ("Lee, Ann"); without a last
+    name, the first name alone (those rows follow every row that has a last name)."""
+    return ", ".join(x for x in (row.last_name, row.first_name) if x) or "(no name)"
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+COLUMNS: tuple[Column[ContactRow], ...] = (
+    Column("Name", listed_name, sort_key="name"),
+    Column("Phone", lambda r: r.phone or "—", sort_key="phone"),
+    Column("Email", lambda r: r.email or "", sort_key="email"),
+    Column(
+        "SMS status",
+        lambda r: r.status.label,
+        sort_key="status",
+        colour=lambda r: STATUS_COLOURS[r.status],
+    ),
+    Column("Sources", lambda r: r.sources),
+    Column("Lists", lambda r: r.lists, tooltip=lambda r: r.lists or None),
+    Column("Updated", lambda r: _when(r.updated_at), sort_key="updated"),
+)
+
+
+class ContactsTableModel(ReadOnlyTableModel[ContactRow]):
     """Rows come from `ContactTable.rows` by page; the order is the snapshot's (SQL sorted)."""
 
     sort_requested = Signal(str, bool)  # sort key, descending
     columns = COLUMNS
+    gone_text = "(removed)"  # since the snapshot was taken
 
     def __init__(self, table: ContactTable) -> None:
         super().__init__()
@@ -44,43 +69,13 @@ class ContactsTableModel(ReadOnlyTableModel):
         return 0 if parent.isValid() else len(self._ids)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
-            return None
-        if role == ID_ROLE:
-            return self._ids[index.row()]
-        if role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ForegroundRole,
-            Qt.ItemDataRole.ToolTipRole,
-        ):
-            return None
-        row = self.row_at(index.row())
-        if row is None:  # removed since the snapshot was taken
-            return (
-                "(removed)" if role == Qt.ItemDataRole.DisplayRole and index.column() == 0 else None
-            )
-        col = index.column()
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return STATUS_COLOURS[row.status] if col == 3 else None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return row.lists if col == 5 and row.lists else None
-        if col == 0:
-            return row.name or "(no name)"
-        if col == 1:
-            return row.phone or "—"
-        if col == 2:
-            return row.email or ""
-        if col == 3:
-            return row.status.label
-        if col == 4:
-            return row.sources
-        if col == 5:
-            return row.lists
-        return datetime.fromtimestamp(row.updated_at).strftime("%Y-%m-%d %H:%M")
+        if role == ID_ROLE:  # no page read for it
+            return self.contact_id(index.row()) if index.isValid() else None
+        return super().data(index, role)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sorting is SQL's job: ask for a new snapshot in that order."""
-        key = SORT_KEYS[column] if 0 <= column < len(SORT_KEYS) else None
+        key = self.sort_key(column)
         if key is not None:
             self.sort_requested.emit(key, order == Qt.SortOrder.DescendingOrder)
 
@@ -98,7 +93,7 @@ class ContactsTableModel(ReadOnlyTableModel):
         if ids == self._ids:
             self._pages.clear()
             if self._ids:
-                last = self.index(len(self._ids) - 1, len(COLUMNS) - 1)
+                last = self.index(len(self._ids) - 1, len(self.columns) - 1)
                 self.dataChanged.emit(self.index(0, 0), last)
             return
         self.set_snapshot(ids)
@@ -112,7 +107,11 @@ class ContactsTableModel(ReadOnlyTableModel):
         except ValueError:
             return None
 
+    def row_for(self, row: int) -> ContactRow | None:
+        return self.row_at(row)
+
     def row_at(self, row: int) -> ContactRow | None:
+        """The contact at this row, from its page (read if not held)."""
         page_no = row // PAGE
         page = self._pages.get(page_no)
         if page is None:

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from engage_desktop.core.runs import RUN_COUNTS
-from engage_desktop.storage.runs import RunRecord
-from engage_desktop.ui.widgets.read_only_table import Index, RowsTableModel
+from engage_desktop.storage.runs import IssueRow, RunRecord
+from engage_desktop.ui.widgets.read_only_table import Column, RowsTableModel, text_or_blank
 
-RUN_COLUMNS = (
-    "#",
-    "Started",
-    "Trigger",
-    "Kind",
-    "Status",
-    "Duration",
-    *(count.replace("_", " ").capitalize() for count in RUN_COUNTS),
-    "Issues",
-)
-ISSUE_COLUMNS = ("Klaviyo profile", "Contact", "Field", "Value", "Reason")
 STATUS_COLOURS = {
     "succeeded": QColor("#1b5e20"),
     "failed": QColor("#b00020"),
@@ -31,37 +19,64 @@ STATUS_COLOURS = {
 }
 
 
-class RunsTableModel(RowsTableModel):
+def _problem(run: RunRecord) -> str | None:
+    """Every cell of a run tells what went wrong with it, if anything did."""
+    return run.error or run.suspicious
+
+
+def _run_column(header: str, text: Callable[[RunRecord], str | int]) -> Column[RunRecord]:
+    return Column(header, text, tooltip=_problem)
+
+
+def _count_column(count: str) -> Column[RunRecord]:
+    return _run_column(count.replace("_", " ").capitalize(), lambda run: f"{run.counts[count]:,}")
+
+
+def _duration(run: RunRecord) -> str:
+    return "—" if run.ended_at is None else f"{run.ended_at - run.started_at:.1f} s"
+
+
+RUN_COLUMNS: tuple[Column[RunRecord], ...] = (
+    _run_column("#", lambda run: run.id),
+    _run_column(
+        "Started", lambda run: datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M:%S")
+    ),
+    _run_column("Trigger", lambda run: run.trigger),
+    _run_column("Kind", lambda run: "full" if run.full else "incremental"),
+    Column(
+        "Status",
+        lambda run: run.status + (" ⚠" if run.suspicious else ""),
+        tooltip=_problem,
+        colour=lambda run: STATUS_COLOURS.get(run.status),
+    ),
+    _run_column("Duration", _duration),
+    *(_count_column(count) for count in RUN_COUNTS),
+    _run_column("Issues", lambda run: f"{run.issues:,}"),
+)
+
+
+def _issue_column(header: str, value: Callable[[IssueRow], object]) -> Column[IssueRow]:
+    """A stored value as it is; the tooltip repeats it (values can be long)."""
+
+    def text(issue: IssueRow) -> str:
+        return text_or_blank(value(issue))
+
+    return Column(header, text, tooltip=text)
+
+
+ISSUE_COLUMNS: tuple[Column[IssueRow], ...] = (
+    _issue_column("Klaviyo profile", lambda issue: issue.profile_id),
+    _issue_column("Contact", lambda issue: issue.contact_id),
+    _issue_column("Field", lambda issue: issue.field),
+    _issue_column("Value", lambda issue: issue.value),
+    _issue_column("Reason", lambda issue: issue.reason),
+)
+
+
+class RunsTableModel(RowsTableModel[RunRecord]):
     """Every run, newest first."""
 
     columns = RUN_COLUMNS
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        run: RunRecord | None = self.row_at(index)
-        if run is None:
-            return None
-        col = index.column()
-        if role == Qt.ItemDataRole.ForegroundRole and col == 4:
-            return STATUS_COLOURS.get(run.status)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return run.error or run.suspicious
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if col == 0:
-            return run.id
-        if col == 1:
-            return datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M:%S")
-        if col == 2:
-            return run.trigger
-        if col == 3:
-            return "full" if run.full else "incremental"
-        if col == 4:
-            return run.status + (" ⚠" if run.suspicious else "")
-        if col == 5:
-            return "—" if run.ended_at is None else f"{run.ended_at - run.started_at:.1f} s"
-        if col < 6 + len(RUN_COUNTS):
-            return f"{run.counts[RUN_COUNTS[col - 6]]:,}"
-        return f"{run.issues:,}"
 
     def row_of(self, run_id: int) -> int | None:
         for row, run in enumerate(self.rows):
@@ -70,14 +85,7 @@ class RunsTableModel(RowsTableModel):
         return None
 
 
-class IssuesTableModel(RowsTableModel):
-    """(profile id, contact id, field, value, reason) rows of one run."""
+class IssuesTableModel(RowsTableModel[IssueRow]):
+    """The issues of one run, in the order they were found."""
 
     columns = ISSUE_COLUMNS
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row = self.row_at(index)
-        if row is None or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return None
-        value = row[index.column()]
-        return "" if value is None else str(value)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -16,32 +15,31 @@ from PySide6.QtWidgets import (
 
 from engage_desktop.storage.contact_table import ContactTable, ListRow
 from engage_desktop.ui.context import AppContext
-from engage_desktop.ui.widgets.read_only_table import Index, RowsTableModel, row_view
-
-COLUMNS = ("List", "Source", "Members", "Size in source", "Last sync")
+from engage_desktop.ui.widgets.read_only_table import RIGHT, Column, RowsTableModel, row_view
 
 
-class ListsTableModel(RowsTableModel):
+def _last_sync(row: ListRow) -> str:
+    when = row.last_synced_at
+    return "never" if when is None else datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M")
+
+
+COLUMNS: tuple[Column[ListRow], ...] = (
+    Column("List", lambda r: r.name),
+    Column("Source", lambda r: r.source),
+    Column("Members", lambda r: f"{r.members:,}", alignment=RIGHT),
+    Column(
+        "Size in source",
+        lambda r: "—" if r.source_count is None else f"{r.source_count:,}",
+        alignment=RIGHT,
+    ),
+    Column("Last sync", _last_sync),
+)
+
+
+class ListsTableModel(RowsTableModel[ListRow]):
     """A few dozen lists: loaded whole, refreshed after each sync."""
 
     columns = COLUMNS
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        r: ListRow | None = self.row_at(index)
-        if r is None:
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (2, 3):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        when = r.last_synced_at
-        return (
-            r.name,
-            r.source,
-            f"{r.members:,}",
-            "—" if r.source_count is None else f"{r.source_count:,}",
-            "never" if when is None else datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M"),
-        )[index.column()]
 
 
 class ListsScreen(QWidget):
