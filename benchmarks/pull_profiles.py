@@ -36,7 +36,7 @@ async def pull(
         run = pull_profiles(client, chains=chains)
         async for page in run.pages():
             count += len(page)
-            seen.update(p.id for p in page)
+            seen.update(p.id for p in page.profiles)
         return count, len(seen), time.perf_counter() - started, client, run.stats
 
 

@@ -1,4 +1,12 @@
-"""`python -m engage_desktop` runs the command-line front door."""
+"""`python -m engage_desktop` runs the command-line front door (the frozen app's sync process
+starts with `--sync-worker` and goes straight to the sync worker, past the command line)."""
+
+import sys
+
+if sys.argv[1:2] == ["--sync-worker"]:
+    from engage_desktop.sync.worker import main as worker_main
+
+    raise SystemExit(worker_main(sys.argv[2:]))
 
 from engage_desktop.cli import main
 

@@ -13,7 +13,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,14 +22,15 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QApplication, QBoxLayout, QMessageBox
 
+from engage_desktop.actions import ActionError, Changes
+from engage_desktop.actions.status import schedule_marks
 from engage_desktop.config import resources_dir
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.core.settings import EmailSettings
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage.connection import Connection, ConnectionRepo
-from engage_desktop.storage.contacts import ContactRepo
-from engage_desktop.storage.database import open_database
-from engage_desktop.storage.keystore import SMTP_SERVICE, KeyStore, use_memory_keyring
+from engage_desktop.storage.database import DatabaseError, open_database
+from engage_desktop.storage.keystore import SMTP_SERVICE, KeyStore
 from engage_desktop.storage.runs import RunRepo
 from engage_desktop.storage.settings import SettingsRepo
 from engage_desktop.sync.events import SyncRefused, SyncResult
@@ -43,8 +43,8 @@ from engage_desktop.ui.contacts.contacts_screen import ContactsScreen
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.desktop_notifications import DesktopNotifications
 from engage_desktop.ui.history.history_screen import HistoryScreen
-from engage_desktop.ui.integrations.details_dialog import KlaviyoDetailsDialog
 from engage_desktop.ui.integrations.integrations_screen import IntegrationsScreen
+from engage_desktop.ui.integrations.klaviyo_flows import KlaviyoFlows
 from engage_desktop.ui.lists.lists_screen import ListsScreen
 from engage_desktop.ui.main_window import MainWindow, Screen
 from engage_desktop.ui.message_screen import NewMessageScreen
@@ -53,7 +53,6 @@ from engage_desktop.ui.settings_dialog import SettingsDialog
 from engage_desktop.ui.status.sync_presenter import SyncPresenter
 from engage_desktop.ui.status.sync_status_panel import SyncStatusPanel
 from engage_desktop.ui.widgets.question import ask
-from engage_desktop.ui.wizard.setup_wizard import SetupWizard
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,6 @@ class EngageApp:
     ) -> None:
         self.ctx = ctx
         self.demo_url = demo_url
-        self.session_keys: dict[str, ApiKey] = {}  # keys typed this session (no keyring)
         # Opt-outs are pushed from the sync thread; runs are a child process with its own client.
         self._push_client = push_client or (lambda conn, key: KlaviyoClient(key, conn.base_url))
         self.bridge = EngineBridge()
@@ -109,7 +107,7 @@ class EngageApp:
         )
         self.scheduler = SyncScheduler(
             lambda trigger: self.runner.run(trigger),
-            RunRepo(ctx.db).last_success_at,
+            lambda: schedule_marks(RunRepo(ctx.db)),
             self._interval_s,
         )
         self.presenter = SyncPresenter(ctx.db, self.next_due, lambda: self.runner.running)
@@ -120,10 +118,8 @@ class EngageApp:
         self.notifier = notifier or Notifier(
             QApplication.windowIcon(), desktop=DesktopNotifications()
         )
-        self.wizard: SetupWizard | None = None
-        self.details: KlaviyoDetailsDialog | None = None
+        self.klaviyo = KlaviyoFlows(ctx, self.integrations, self.window, demo_url)
         self.settings_dialog: SettingsDialog | None = None
-        self.notice: QMessageBox | None = None
         self.question: QMessageBox | None = None
         self.quitting = False
         self._wire()
@@ -137,7 +133,7 @@ class EngageApp:
         self.runner.submit(self.scheduler.run_forever())
         self.runner.submit(OptOutLoop(self.runner.push_due).run_forever())
         self.presenter.start()
-        self.refresh_all()
+        self.apply(Changes(connection=True, contacts=True, lists=True, history=True))
         conn = ConnectionRepo(self.ctx.db).get()
         self.window.show_screen(Screen.INTEGRATIONS if conn is None else Screen.CONTACTS)
         self.window.show()
@@ -152,18 +148,22 @@ class EngageApp:
         self.ctx.shutdown()
 
     def _wire(self) -> None:
-        tile = self.integrations.klaviyo
-        tile.install_requested.connect(self.open_wizard)
-        tile.details_requested.connect(self.open_details)
+        self.klaviyo.changed.connect(self.apply)
+        self.klaviyo.sync_requested.connect(self.runner.request_sync)
         self.contacts.opt_out_requested.connect(lambda cid: self.ctx.spawn(self.opt_out(cid)))
         self.lists.show_list_requested.connect(self._show_list)
         self.bridge.progress_changed.connect(self.presenter.show_progress)
         self.bridge.run_finished.connect(self._finished)
         self.bridge.run_refused.connect(self._refused)
+        self.bridge.message_posted.connect(
+            lambda text: self.window.statusBar().showMessage(text, 15000)
+        )
         self.presenter.sync_requested.connect(self.sync_now)
         self.presenter.cancel_requested.connect(self.runner.cancel)
         self.presenter.history_requested.connect(self.show_run)
-        self.presenter.committed_elsewhere.connect(self.refresh_all)
+        self.presenter.committed_elsewhere.connect(
+            lambda: self.apply(Changes(contacts=True, lists=True, history=True, connection=True))
+        )
         self.notifier.run_opened.connect(self.show_run)
         self.notifier.open_requested.connect(self.show_window)
         self.notifier.sync_requested.connect(lambda: self.sync_now(False))
@@ -189,93 +189,62 @@ class EngageApp:
         self.window.show_screen(Screen.HISTORY)
         self.history.show_run(run_id)
 
-    # ----- keys and clients -------------------------------------------------------------------
+    # ----- keys and clients (on the sync thread: they may ask the keyring) ----------------------
     def key_for(self, conn: Connection) -> ApiKey | None:
-        return self.session_keys.get(conn.account_id) or self.ctx.keys.load(conn.account_id)
+        found = self.ctx.credentials.key_for(conn.account_id)
+        return None if found is None else found[0]
 
     def _client_for(self, conn: Connection) -> KlaviyoClient | None:
-        """Called on the sync thread."""
         key = self.key_for(conn)
         return None if key is None else self._push_client(conn, key)
 
     # ----- screens ----------------------------------------------------------------------------
-    def refresh_all(self) -> None:
-        conn = ConnectionRepo(self.ctx.db).get()
-        key_missing = conn is not None and self.key_for(conn) is None
-        self.integrations.show_connection(conn, key_missing)
-        self.contacts.refresh_filters()
-        self.contacts.reload(keep_rows=True)
-        self.lists.reload()
-        self.history.reload()
-        self.message.reload_lists()
-
-    def open_wizard(self) -> None:
-        if self.wizard is not None:
-            self.wizard.raise_()
-            return
-        self.wizard = SetupWizard(self.ctx, self.demo_url, self.window)
-        self.wizard.connected.connect(self._connected)
-        self.wizard.finished.connect(self._wizard_closed)
-        self.wizard.open()
-
-    def _wizard_closed(self) -> None:
-        if self.wizard is not None:
-            self.wizard.deleteLater()
-        self.wizard = None
-
-    def _connected(self, conn: Connection, kept: bool) -> None:
-        assert self.wizard is not None and self.wizard.draft.verified is not None
-        self.session_keys[conn.account_id] = self.wizard.draft.verified.key
-        self.refresh_all()
-        if conn.lists != ():
-            self.runner.request_sync("install", full=True)
-        self.notice = QMessageBox(
-            QMessageBox.Icon.Information,
-            "Klaviyo is connected",
-            "Your first sync has started. You'll be notified when it's complete."
-            if conn.lists != ()
-            else "Klaviyo is connected. Contact sync is off; opt-outs are sent to Klaviyo.",
-            QMessageBox.StandardButton.NoButton,
-            self.window,
-        )
-        self.notice.addButton("Got it!", QMessageBox.ButtonRole.AcceptRole)
-        self.notice.open()
-
-    def open_details(self) -> None:
-        conn = ConnectionRepo(self.ctx.db).get()
-        key = None if conn is None else self.key_for(conn)
-        if conn is None or key is None:
-            self.open_wizard()
-            return
-        self.details = KlaviyoDetailsDialog(self.ctx, conn, key, self.window)
-        self.details.updated.connect(lambda *_: self.refresh_all())
-        self.details.sync_requested.connect(lambda full: self.runner.request_sync("manual", full))
-        self.details.disconnected.connect(self.refresh_all)
-        self.details.open()
+    def apply(self, changes: Changes) -> None:
+        """Reload what changed, and only that."""
+        if changes.connection:
+            self.ctx.spawn(self.klaviyo.show_tile())
+            self.presenter.show_idle()
+        if changes.lists:
+            self.contacts.refresh_filters()
+            self.lists.reload()
+        if changes.contacts:
+            self.contacts.reload(keep_rows=True)
+        if changes.contacts or changes.lists or changes.connection:
+            self.message.reload_lists()
+        if changes.history:
+            self.history.reload()
 
     def _show_list(self, list_id: int) -> None:
         self.contacts.show_list(list_id)
         self.window.show_screen(Screen.CONTACTS)
 
     async def opt_out(self, contact_id: int) -> bool:
-        """Mark opted out (the outbox row in the same transaction), then tell Klaviyo now."""
-        repo = ContactRepo(self.ctx.db)
-        changed: bool = await self.ctx.write(
-            repo.mark_opted_out, contact_id, "opted out in Engage", time.time()
-        )
-        self.contacts.reload(keep_rows=True)
+        """Mark opted out (the outbox row in the same transaction; it waits for a sync's
+        commit if one is being saved), then tell Klaviyo now."""
+        bar = self.window.statusBar()
+        waiting = self.bridge.say  # called on the writer thread: the bridge queues it here
+        try:
+            done = await self.ctx.write(
+                self.ctx.actions.optouts.opt_out_contact,
+                contact_id,
+                "opted out in Engage",
+                lambda: waiting("A sync is saving its changes; the opt-out waits for it…"),
+            )
+        except (ActionError, DatabaseError) as exc:
+            bar.showMessage(f"The opt-out was not saved: {getattr(exc, 'message', exc)}", 15000)
+            return False
+        self.apply(done.changes)
         self.contacts.select_contact(contact_id)
-        self.window.statusBar().showMessage(
-            "Opted out; Klaviyo is being told." if changed else "Already opted out.", 8000
+        bar.showMessage(
+            "Opted out; Klaviyo is being told." if done.newly else "Already opted out.", 8000
         )
-        if changed:
-            self.runner.push_opt_outs()
-        return changed
+        self.runner.push_opt_outs()
+        return done.newly
 
     # ----- sync events (through the bridge) -----------------------------------------------------
     def _finished(self, result: SyncResult) -> None:
         self.presenter.show_finished()
-        self.refresh_all()
+        self.apply(Changes(contacts=True, lists=True, history=True))
         if self.quitting:
             return
         conn = ConnectionRepo(self.ctx.db).get()
@@ -288,11 +257,13 @@ class EngageApp:
 
     async def _email(self, email: EmailSettings, notice: Notice) -> bool:
         """Never fails or blocks a sync: a problem is logged and shown, nothing more."""
-        stored = KeyStore(SMTP_SERVICE).load(email.user) if email.user else None
+
+        def send() -> None:  # on the worker: the password comes from the keyring
+            stored = KeyStore(SMTP_SERVICE).load(email.user) if email.user else None
+            send_notice(email, stored.reveal() if stored else None, notice)
+
         try:
-            await self.ctx.blocking_io(
-                send_notice, email, stored.reveal() if stored else None, notice
-            )
+            await self.ctx.blocking_io(send)
         except MailError as exc:
             log.warning("notification email not sent: %s", exc)
             self.window.statusBar().showMessage(f"Notification email not sent: {exc}.", 30000)
@@ -301,7 +272,7 @@ class EngageApp:
 
     def _refused(self, refused: SyncRefused) -> None:
         self.window.statusBar().showMessage(refused.reason, 15000)
-        self.presenter.watch()
+        self.presenter.show_refused(refused.reason)
 
     # ----- settings, window, quitting ------------------------------------------------------------
     def open_settings(self) -> None:
@@ -412,6 +383,7 @@ def run_demo(data_dir: Path | None, on_shown: Callable[[EngageApp], None] | None
     """--demo: the built-in emulator, an in-memory keyring, a throw-away data folder."""
     from engage_desktop.emulator import DEMO_API_KEY, Settings
     from engage_desktop.emulator.server import EmulatorThread
+    from engage_desktop.storage.memory_keyring import use_memory_keyring
 
     use_memory_keyring()
     folder = data_dir or Path(tempfile.mkdtemp(prefix="engage-demo-"))

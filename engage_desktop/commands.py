@@ -1,175 +1,200 @@
-"""The headless commands: connect, sync, status, contacts, optout (scripts rely on them)."""
+"""The headless commands: connect, sync, status, contacts, optout. They parse and print; what
+they do is in `actions/` (the app calls the same actions)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import os
-import signal
 import sys
-import time
-from datetime import datetime
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from engage_desktop.actions import ActionError, Actions, Credentials, Exit, NeedsConfirmation
+from engage_desktop.actions.connection import Lists, check_region, connect_plan_from
+from engage_desktop.actions.contacts import contact_batches
+from engage_desktop.actions.status import Status, when
 from engage_desktop.core.consent import ConsentMode
-from engage_desktop.core.mapping import MappingError, parse_mapping, validate_mappings
+from engage_desktop.core.mapping import MappingError, MappingSpec, parse_mapping, validate_mappings
 from engage_desktop.core.runs import RUN_COUNTS
-from engage_desktop.core.secrets import ApiKey, redact
+from engage_desktop.core.secrets import ApiKey
 from engage_desktop.core.urls import UnsafeUrlError, check_base_url
 from engage_desktop.klaviyo.client import KlaviyoClient
-from engage_desktop.klaviyo.errors import AuthenticationError, KlaviyoError
-from engage_desktop.klaviyo.ratelimit import RateBudget
-from engage_desktop.storage.connection import Connection, ConnectionRepo
-from engage_desktop.storage.contacts import ContactRepo
-from engage_desktop.storage.database import Database, open_database, patiently
-from engage_desktop.storage.fields import FieldMapping, FieldRepo
-from engage_desktop.storage.keystore import KeyStore
-from engage_desktop.storage.outbox import OutboxRepo
-from engage_desktop.storage.runs import RunRepo
-from engage_desktop.sync.engine import NotConnected, SyncEngine
-from engage_desktop.sync.events import Event, SyncProgress, SyncRefused, event_line
-from engage_desktop.sync.lock import SyncLockHeld
-from engage_desktop.sync.phones import normalize_phone
-from engage_desktop.sync.pusher import OptOutPusher
+from engage_desktop.storage.database import DB_NAME, Database
+from engage_desktop.sync.events import Event, SyncProgress, SyncRefused, SyncResult, event_line
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 KEY_ENV = "KLAVIYO_API_KEY"
-# "off" lifts our own rate budget: only for the emulator run with --rate-limits off.
-BUDGET_ENV = "ENGAGE_DESKTOP_RATE_BUDGET"
-# How many times one request is tried before a sync gives up (default 8): tests make it 2.
-ATTEMPTS_ENV = "ENGAGE_DESKTOP_MAX_ATTEMPTS"
+COMMANDS = ("connect", "sync", "status", "contacts", "optout")
+OPT_OUT_WAIT_S = 10.0  # how long `optout` waits for Klaviyo before saying it is queued
 
 
-def add_parsers(sub: Any) -> None:
-    c = sub.add_parser("connect", help="connect to Klaviyo (key from env KLAVIYO_API_KEY)")
-    c.add_argument("provider", choices=["klaviyo"])
-    c.add_argument("--base-url", default="https://a.klaviyo.com")
-    c.add_argument("--consent", choices=["inferred", "explicit"], required=True)
-    c.add_argument("--lists", required=True, help="all, or list ids separated by commas")
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    c = sub.add_parser(
+        "connect",
+        parents=[common],
+        help="connect to Klaviyo, or change the connection (key from env KLAVIYO_API_KEY)",
+        description="Checks the key live and saves the connection. Run again to change it: "
+        "what you do not name stays as it is (consent, lists, region, mappings, schedule).",
+    )
+    c.add_argument("provider", choices=["klaviyo"], help="the service to connect")
+    c.add_argument("--base-url", help="Klaviyo's address (default https://a.klaviyo.com)")
+    c.add_argument(
+        "--consent",
+        choices=["inferred", "explicit"],
+        help="how profiles without SMS consent count (needed the first time)",
+    )
+    c.add_argument("--lists", help="'all', or list ids separated by commas (needed the first time)")
     c.add_argument(
         "--map",
         action="append",
-        default=[],
         metavar="FIELD=PATH[:TYPE]",
-        help='e.g. "Shoe size=properties.Shoe Size:number" (repeatable)',
+        help='a field mapping, e.g. "Shoe size=properties.Shoe Size:number" (repeatable; '
+        "given, it replaces the saved mappings)",
     )
-    c.add_argument("--default-region", default="US", help="for numbers without +country code")
+    c.add_argument("--default-region", help="country of numbers written without +country (US)")
     c.add_argument("--api-key-stdin", action="store_true", help="read the key from stdin")
-    s = sub.add_parser("sync", help="sync contacts from Klaviyo now")
+    c.add_argument(
+        "--yes", action="store_true", help="confirm a change that makes contacts messageable"
+    )
+    s = sub.add_parser("sync", parents=[common], help="sync contacts from Klaviyo now")
     s.add_argument("--full", action="store_true", help="fetch everything (finds removals)")
     s.add_argument("--json", action="store_true", help="last stdout line: the result as JSON")
     s.add_argument(
         "--events",
         action="store_true",
-        help="stdout: one JSON line per progress snapshot and for the result (the app reads it)",
+        help="stdout: one JSON line per progress snapshot and one for the result",
     )
-    s.add_argument("--trigger", choices=["manual", "schedule", "install"], default="manual")
-    st = sub.add_parser("status", help="connection, last run, next run, counts, pending opt-outs")
-    st.add_argument("--json", action="store_true")
-    ct = sub.add_parser("contacts", help="list contacts")
-    ct.add_argument("--list", dest="list_name")
-    ct.add_argument("--source")
+    s.add_argument(
+        "--trigger",
+        choices=["manual", "schedule", "install"],
+        default="manual",
+        help="what started the run, as the history records it",
+    )
+    st = sub.add_parser(
+        "status", parents=[common], help="connection, last run, next run, counts, opt-outs"
+    )
+    st.add_argument("--json", action="store_true", help="one JSON object")
+    ct = sub.add_parser("contacts", parents=[common], help="list contacts")
+    ct.add_argument("--list", dest="list_name", help="only the members of this list")
+    ct.add_argument("--source", help="only contacts from this source (KLAVIYO, …)")
     ct.add_argument("--json", action="store_true", help="one JSON object per line")
-    o = sub.add_parser("optout", help="opt a phone number out and tell Klaviyo")
-    o.add_argument("phone")
+    o = sub.add_parser("optout", parents=[common], help="opt a phone number out and tell Klaviyo")
+    o.add_argument("phone", help="the number, written any way (+1 415 555 0100, 0415…)")
 
 
-def run(args: argparse.Namespace, data_dir: str) -> int:
-    db = open_database(data_dir)
+def run(
+    args: argparse.Namespace, folder: Path, db: Database, actions: Actions, created: bool
+) -> int:
+    """Run the command; `created`: this command made the database (a failed first connect
+    removes it again)."""
+    handler: Callable[[argparse.Namespace, Actions], int] = {
+        "connect": _connect,
+        "sync": _sync,
+        "status": _status,
+        "contacts": _contacts,
+        "optout": _optout,
+    }[args.command]
     try:
-        handler = {
-            "connect": _connect,
-            "sync": _sync,
-            "status": _status,
-            "contacts": _contacts,
-            "optout": _optout,
-        }[args.command]
-        return handler(args, db)
-    finally:
-        db.close()
+        code = handler(args, actions)
+    except NeedsConfirmation as exc:
+        _err(f"{exc.message} Run again with --yes to confirm.")
+        code = int(exc.exit)
+    except ActionError as exc:
+        _err(exc.message)
+        code = int(exc.exit)
+    if args.command == "connect" and code != Exit.OK and created:
+        db.close()  # a failed first connect leaves no database behind
+        for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
+            (folder / name).unlink(missing_ok=True)
+    return code
 
 
 def _err(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
-def _key_for(conn: Connection) -> ApiKey | None:
-    from_env = os.environ.get(KEY_ENV, "").strip()
-    if from_env:
-        return ApiKey(from_env)
-    return KeyStore().load(conn.account_id) if conn.key_in_keyring else None
+def interactive_client_factory() -> Callable[[ApiKey, str], KlaviyoClient]:
+    """Clients for a person waiting at a terminal: few retries, each one said on stderr."""
+
+    def said(problem: str, attempt: int, attempts: int, wait: float) -> None:
+        what = (
+            "Klaviyo asked us to slow down (its rate limit)"
+            if problem == "throttled"
+            else f"Klaviyo answered {problem}"
+            if problem.startswith("HTTP")
+            else f"Klaviyo did not answer ({problem})"
+        )
+        print(
+            f"{what}; trying again in {max(wait, 1):.0f} s (attempt {attempt + 1} of {attempts})…",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def make(key: ApiKey, base_url: str) -> KlaviyoClient:
+        return KlaviyoClient(
+            key, base_url, timeout_s=10.0, max_attempts=4, max_wait_s=20.0, on_retry=said
+        )
+
+    return make
 
 
 # ----- connect --------------------------------------------------------------------------------
-def _connect(args: argparse.Namespace, db: Database) -> int:
-    raw = sys.stdin.readline().strip() if args.api_key_stdin else os.environ.get(KEY_ENV, "")
-    if not raw:
-        _err(f"give the private API key in {KEY_ENV} or on stdin with --api-key-stdin")
-        return EXIT_CONFIG
-    key = ApiKey(raw)
-    try:
-        base_url = check_base_url(args.base_url)
-        specs = [parse_mapping(m) for m in args.map]
-    except (MappingError, UnsafeUrlError) as exc:
-        _err(str(exc))
-        return EXIT_CONFIG
-    problems = validate_mappings(specs)
-    if problems:
-        _err(" ".join(problems))
-        return EXIT_CONFIG
+def _connect(args: argparse.Namespace, actions: Actions) -> int:
+    raw = sys.stdin.readline().strip() if args.api_key_stdin else None
+    key = ApiKey(raw) if raw else None
+    if args.api_key_stdin and key is None:
+        raise ActionError("--api-key-stdin was given, but stdin held no key.")
+    if key is None:
+        key = actions.credentials.environment_key()  # else the saved key, when there is one
+    # What no retry can fix is refused before Klaviyo is asked anything.
+    if args.default_region is not None:
+        check_region(args.default_region)
+    if args.base_url is not None:
+        try:
+            check_base_url(args.base_url)
+        except UnsafeUrlError as exc:
+            raise ActionError(str(exc)) from None
+    mappings: tuple[MappingSpec, ...] | None = None
+    if args.map is not None:
+        try:
+            mappings = tuple(parse_mapping(m) for m in args.map)
+        except MappingError as exc:
+            raise ActionError(str(exc)) from None
+        problems = validate_mappings(list(mappings))
+        if problems:
+            raise ActionError(" ".join(problems))
+    lists: Lists | None = None
+    if args.lists is not None:
+        text = args.lists.strip()
+        lists = "all" if text.lower() == "all" else tuple(x.strip() for x in text.split(",") if x)
 
-    async def check() -> tuple[Any, list[Any]]:
-        async with KlaviyoClient(key, base_url=base_url) as client:
-            return await client.validate_key(), await client.get_lists()
+    async def check() -> Any:
+        verified = await actions.connection.verify(key, args.base_url)
+        known = await actions.connection.lists(verified)
+        return verified, known
 
-    try:
-        check_result, lists = asyncio.run(check())
-    except AuthenticationError as exc:
-        _err(exc.user_message)
-        return EXIT_CONFIG
-    except KlaviyoError as exc:
-        _err(exc.user_message)
-        return EXIT_FAILED
-    blocking = [m for m in check_result.missing if m.scope.endswith(":read")]
-    if blocking:
-        for need in blocking:
-            _err(f"the key lacks {need.scope}, needed to {need.purpose}")
-        return EXIT_CONFIG
-    for need in check_result.missing:
-        print(f"warning: the key lacks {need.scope}: cannot {need.purpose}", file=sys.stderr)
-    chosen: tuple[str, ...] | None = None
-    if args.lists.strip().lower() != "all":
-        chosen = tuple(x.strip() for x in args.lists.split(",") if x.strip())
-        unknown = sorted(set(chosen) - {lst.id for lst in lists})
-        if unknown or not chosen:
-            names = ", ".join(f"{lst.id} ({lst.name})" for lst in lists)
-            _err(f"unknown list id(s) {', '.join(unknown) or '(none given)'}; lists: {names}")
-            return EXIT_CONFIG
-    stored = KeyStore().save(check_result.account.id, key)
-    conn = ConnectionRepo(db).save(
-        Connection(
-            account_id=check_result.account.id,
-            account_name=check_result.account.name,
-            base_url=base_url,
-            consent_mode=ConsentMode(args.consent),
-            lists=chosen,
-            default_region=args.default_region.upper(),
-            key_in_keyring=stored,
-        )
+    verified, known = asyncio.run(check())
+    for scope in verified.missing_scopes:
+        print(f"warning: the key lacks {scope}: opt-outs cannot be sent back", file=sys.stderr)
+    plan = connect_plan_from(
+        verified,
+        known,
+        ConsentMode(args.consent) if args.consent else None,
+        lists,
+        args.default_region,
+        mappings,
     )
-    FieldRepo(db).replace_mappings([FieldMapping(s.name, s.type, s.path) for s in specs])
+    done = actions.connection.connect(plan, confirm=args.yes)
+    conn = done.connection
+    shown = "off" if conn.lists == () else "all" if conn.lists is None else ", ".join(conn.lists)
     print(
-        f"Connected to Klaviyo account {conn.account_name} ({conn.account_id}); "
-        f"lists: {'all' if chosen is None else ', '.join(chosen)}; consent: {args.consent}."
+        f"Connected to Klaviyo account {conn.account_name} ({conn.account_id}); lists: {shown}; "
+        f"consent: {conn.consent_mode.value}; numbers without +country: {conn.default_region}."
     )
-    if not stored:
-        print(
-            f"No usable keyring on this machine: the key was not saved. Later commands read "
-            f"it from {KEY_ENV}.",
-            file=sys.stderr,
-        )
-    return EXIT_OK
+    for note in done.notes:
+        print(note, file=sys.stderr)
+    return Exit.OK
 
 
 # ----- sync -----------------------------------------------------------------------------------
@@ -179,9 +204,10 @@ class _Bar:
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
 
-    def __call__(self, p: SyncProgress) -> None:
-        if not self.tty:
+    def __call__(self, event: Event) -> None:
+        if not self.tty or not isinstance(event, SyncProgress):
             return
+        p = event
         total = f"/{p.expected:,}" if p.expected else ""
         eta = f", ~{p.eta_s:.0f}s left" if p.eta_s is not None else ""
         sys.stderr.write(
@@ -195,163 +221,111 @@ class _Bar:
             sys.stderr.write("\n")
 
 
-class _Events:
-    """The machine-readable progress stream of `sync --events`."""
-
-    def __call__(self, event: Event) -> None:
-        sys.stdout.write(event_line(event) + "\n")
-        sys.stdout.flush()
+def _print_event(event: Event) -> None:
+    sys.stdout.write(event_line(event) + "\n")
+    sys.stdout.flush()
 
 
-def _sync(args: argparse.Namespace, db: Database) -> int:
-    conn = ConnectionRepo(db).get()
-    if conn is None:
-        _err("not connected to Klaviyo yet: run `engage-desktop connect klaviyo …` first")
-        if args.events:
-            _Events()(SyncRefused("Not connected to Klaviyo.", "config"))
-        return EXIT_CONFIG
-    key = _key_for(conn)
-    if key is None:
-        _err(f"no API key: set {KEY_ENV} (no usable keyring held it)")
-        if args.events:
-            _Events()(SyncRefused("The API key is not available.", "config"))
-        return EXIT_CONFIG
+def _sync(args: argparse.Namespace, actions: Actions) -> int:
     bar = _Bar()
-    events = _Events() if args.events else None
-
-    async def go() -> Any:
-        # SIGTERM (a service stopping, the app quitting) ends the run as Ctrl+C does: it is
-        # recorded as cancelled and the contacts stay as they were.
-        task = asyncio.current_task()
-        assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-        limited = os.environ.get(BUDGET_ENV, "").lower() != "off"
-        # Concurrency hides latency under the rate limit; a local server needs little.
-        chains = 32 if limited else 6
-        async with KlaviyoClient(
-            key,
-            base_url=conn.base_url,
-            budget=RateBudget(enabled=limited),
-            max_in_flight=128 if limited else chains,
-            max_attempts=int(os.environ.get(ATTEMPTS_ENV) or 8),
-        ) as client:
-            engine = SyncEngine(
-                db,
-                client,
-                who="Engage Desktop" if events else "command line",
-                on_progress=events or bar,
-                chains=chains,
-            )
-            return await engine.run(args.trigger, full=args.full)
-
+    on_event = _print_event if args.events else bar
+    who = "Engage Desktop" if args.events else "command line"
     try:
-        result = asyncio.run(go())
-    except SyncLockHeld as exc:
-        _err(str(exc))
-        if events:
-            events(SyncRefused(str(exc), "locked"))
-        return EXIT_LOCKED
-    except NotConnected as exc:
-        _err(str(exc))
-        if events:
-            events(SyncRefused(str(exc), "config"))
-        return EXIT_CONFIG
-    except UnsafeUrlError as exc:
-        _err(f"{exc} Fix it with `engage-desktop connect klaviyo --base-url …`.")
-        if events:
-            events(SyncRefused(str(exc), "config"))
-        return EXIT_CONFIG
+        outcome: SyncResult | SyncRefused = asyncio.run(
+            actions.sync(args.trigger, args.full, on_event, who)
+        )
     except (KeyboardInterrupt, asyncio.CancelledError):
         bar.done()
-        _err("cancelled; contacts were left as they were")
-        return EXIT_FAILED
+        outcome = SyncResult(
+            0,
+            "cancelled",
+            args.trigger,
+            args.full,
+            error="cancelled; contacts were left as they were",
+        )
     bar.done()
-    if events:
-        events(result)
-    summary = result.as_json()
-    if result.status != "succeeded":
-        _err(f"sync failed: {result.error}")
+    if args.events:
+        _print_event(outcome)
+    if isinstance(outcome, SyncRefused):
+        _err(outcome.reason)
+        if args.json:
+            print(json.dumps({"status": "refused", "kind": outcome.kind, "error": outcome.reason}))
+        return Exit.LOCKED if outcome.kind == "locked" else Exit.CONFIG
+    summary = outcome.as_json()
+    if outcome.status != "succeeded":
+        _err(f"sync {outcome.status}: {outcome.error}")
     elif not args.events:  # with --events, stdout holds nothing but events
         print(
-            f"Sync {result.status} in {result.duration_s:.1f}s: "
+            f"Sync succeeded in {outcome.duration_s:.1f}s: "
             + ", ".join(f"{k} {summary[k]}" for k in (*RUN_COUNTS[:6], "issues"))
         )
-    if result.suspicious:
-        print(f"warning: {result.suspicious}", file=sys.stderr)
+    if outcome.suspicious:
+        print(f"warning: {outcome.suspicious}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary))
-    return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
+    return Exit.OK if outcome.status == "succeeded" else Exit.FAILED
 
 
 # ----- status, contacts -----------------------------------------------------------------------
-def _when(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts).isoformat(timespec="seconds")
-
-
-def _status(args: argparse.Namespace, db: Database) -> int:
-    conn = ConnectionRepo(db).get()
-    last = RunRepo(db).last()
-    out: dict[str, Any] = {
-        "connected": conn is not None,
-        "account": None
-        if conn is None
-        else {
-            "id": conn.account_id,
-            "name": conn.account_name,
-            "base_url": redact(conn.base_url),
-            "consent_mode": conn.consent_mode.value,
-            "lists": "all" if conn.lists is None else list(conn.lists),
-            "key_in_keyring": conn.key_in_keyring,
-        },
-        "last_run": None
-        if last is None
-        else {
-            "id": last.id,
-            "status": last.status,
-            "trigger": last.trigger,
-            "full": last.full,
-            "started": _when(last.started_at),
-            "ended": _when(last.ended_at),
-            **last.counts,
-            "issues": last.issues,
-            "error": last.error,
-        },
-        "next_run": None,
-        "contacts": ContactRepo(db).counts(),
-        "pending_opt_outs": OutboxRepo(db).pending_count(),
-    }
-    if conn is not None:
-        base = last.ended_at if last and last.ended_at else time.time()
-        out["next_run"] = _when(base + conn.schedule_hours * 3600)
+def _status(args: argparse.Namespace, actions: Actions) -> int:
+    st = actions.status()
     if args.json:
-        print(json.dumps(out))
-        return EXIT_OK
+        print(json.dumps(st.as_json()))
+        return Exit.OK
+    for line in status_lines(st):
+        print(line)
+    return Exit.OK
+
+
+def status_lines(st: Status) -> list[str]:
+    """`status` as sentences."""
+    doc = st.as_json()
+    conn, last = st.connection, st.last_run
+    lines = []
     if conn is None:
-        print("Not connected to Klaviyo.")
+        lines.append("Not connected to Klaviyo: run `engage-desktop connect klaviyo …`.")
     else:
-        print(
-            f"Klaviyo: {conn.account_name} ({conn.account_id}) at {redact(conn.base_url)}, "
-            f"consent {conn.consent_mode.value}"
+        account = doc["account"]
+        lines.append(
+            f"Klaviyo: {conn.account_name} ({conn.account_id}) at {account['base_url']}, "
+            f"{conn.consent_mode.value} consent, numbers without +country read as "
+            f"{conn.default_region}."
         )
-    if last:
-        print(
-            f"Last run #{last.id}: {last.status} ({last.trigger}, "
-            f"{'full' if last.full else 'incremental'}) at {_when(last.started_at)}"
+        key = {
+            None: "missing — connect again to enter it",
+            "keyring": "in the system keyring",
+            "environment": "from KLAVIYO_API_KEY",
+            "session": "held for this session",
+        }[account["key"]]
+        lines.append(f"API key: {key}.")
+    if st.running:
+        lines.append(st.running)
+    if last is not None:
+        kind = "full" if last.full else "incremental"
+        started = when(last.started_at)
+        line = f"Last run #{last.id}: {last.status} ({last.trigger}, {kind}) at {started}"
+        if last.error:
+            line += f" — {last.error}"
+        lines.append(line + ".")
+        if last.suspicious:
+            lines.append(f"Warning: {last.suspicious}")
+    if st.next_run is not None:
+        lines.append(
+            f"Next automatic sync: {when(st.next_run.at)} ({st.next_run.why}; while the app runs)."
         )
-    if out["next_run"]:
-        print(f"Next scheduled run: {out['next_run']} (while the app runs)")
-    c = out["contacts"]
-    print(
-        f"Contacts: {c['total']} ({c['subscribed']} subscribed, {c['never_subscribed']} never "
-        f"subscribed, {c['opted_out']} opted out, {c['without_phone']} without a valid phone)"
+    c = st.contacts
+    lines.append(
+        f"Contacts: {c['total']:,} ({c['subscribed']:,} subscribed, {c['never_subscribed']:,} "
+        f"never subscribed, {c['opted_out']:,} opted out; {c['without_phone']:,} without a "
+        f"valid phone)."
     )
-    print(f"Opt-outs waiting for Klaviyo: {out['pending_opt_outs']}")
-    return EXIT_OK
+    lines.append(f"Opt-outs waiting for Klaviyo: {st.pending_opt_outs:,}.")
+    return lines
 
 
-def _contacts(args: argparse.Namespace, db: Database) -> int:
+def _contacts(args: argparse.Namespace, actions: Actions) -> int:
     shown = 0
-    for batch in ContactRepo(db).batches(args.list_name, args.source):
+    for batch in contact_batches(actions.db, args.list_name, args.source):
         for c in batch:
             if args.json:
                 print(json.dumps(c.as_json(), ensure_ascii=False))
@@ -363,30 +337,12 @@ def _contacts(args: argparse.Namespace, db: Database) -> int:
                 )
         shown += len(batch)
     if not args.json:
-        print(f"{shown} contacts", file=sys.stderr)
-    return EXIT_OK
+        print(f"{shown:,} contact{'' if shown == 1 else 's'}", file=sys.stderr)
+    return Exit.OK
 
 
 # ----- optout ---------------------------------------------------------------------------------
-def _optout(args: argparse.Namespace, db: Database) -> int:
-    conn = ConnectionRepo(db).get()
-    region = conn.default_region if conn else "US"
-    phone = normalize_phone(args.phone, region)
-    if phone is None:
-        _err(f"'{args.phone}' is not a valid phone number (region {region})")
-        return EXIT_CONFIG
-    contacts = ContactRepo(db)
-
-    def record() -> str:
-        now = time.time()
-        cid = contacts.find_by_phone(phone)
-        if cid is None:
-            contacts.add_opted_out(phone, "opted out by hand", now)
-            return f"{phone} was not a contact: kept as an opted-out number."
-        if not contacts.mark_opted_out(cid, "opted out by hand", now):
-            return f"{phone} was already opted out."
-        return f"{phone} opted out."
-
+def _optout(args: argparse.Namespace, actions: Actions) -> int:
     def waiting() -> None:
         print(
             "A sync is saving its changes; the opt-out waits for it to finish (it is not lost)…",
@@ -394,22 +350,24 @@ def _optout(args: argparse.Namespace, db: Database) -> int:
             flush=True,
         )
 
-    print(patiently(db, record, waiting))
-    key = _key_for(conn) if conn else None
-    if conn is None or key is None:
-        print("Not pushed to Klaviyo yet (no connection or key); the next sync sends it.")
-        return EXIT_OK
-
-    async def push() -> Any:
-        async with KlaviyoClient(key, base_url=conn.base_url) as client:
-            return await OptOutPusher(OutboxRepo(db), client).push_due()
-
-    result = asyncio.run(push())
-    if result.error:
+    done = actions.optouts.opt_out_number(args.phone, "opted out by hand", waiting)
+    if not done.known:
+        print(f"{done.phone} was not a contact: kept as an opted-out number.")
+    elif not done.newly:
+        print(f"{done.phone} was already opted out (Klaviyo is told again).")
+    else:
+        print(f"{done.phone} opted out.")
+    pushed = asyncio.run(actions.optouts.push(OPT_OUT_WAIT_S))
+    if pushed.error:
         print(
-            f"Klaviyo not told yet ({result.error}); it stays queued and is retried.",
+            f"Klaviyo not told yet ({pushed.error}): the opt-out is queued and goes with the "
+            f"next sync or while the app runs.",
             file=sys.stderr,
         )
     else:
-        print(f"Sent to Klaviyo: {result.sent} opt-out(s) (SMS unsubscribed).")
-    return EXIT_OK
+        print(f"Klaviyo told: {pushed.sent} opt-out{'' if pushed.sent == 1 else 's'} sent.")
+    return Exit.OK
+
+
+def build_actions(db: Database) -> Actions:
+    return Actions(db, Credentials(), interactive_client_factory())

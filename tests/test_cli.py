@@ -68,9 +68,13 @@ def test_verify_key_prints_account_and_missing_scopes(
 ) -> None:
     monkeypatch.setenv("KLAVIYO_API_KEY", DEMO_API_KEY)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    code = main(["--data-dir", str(tmp_path), "verify-key", "--base-url", live.url])
+    code = main(["--data-dir", str(tmp_path), "verify-key", "--base-url", live.url, "--json"])
     out = json.loads(capsys.readouterr().out)
-    assert code == 0 and out["account_name"] and out["missing_scopes"] == []
+    assert code == 0 and out["ok"] and out["account_name"] and out["missing_scopes"] == []
+    code = main(["verify-key", "--base-url", live.url, "--data-dir", str(tmp_path)])
+    text = capsys.readouterr().out
+    assert code == 0 and f"works: Klaviyo account {out['account_name']}" in text
+    assert "every scope Engage Desktop needs" in text
 
 
 def test_verify_key_with_a_bad_key_fails_without_echoing_it(
@@ -84,7 +88,7 @@ def test_verify_key_with_a_bad_key_fails_without_echoing_it(
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     code = main(["--data-dir", str(tmp_path), "-v", "verify-key", "--base-url", live.url])
     captured = capsys.readouterr()
-    assert code == 1
+    assert code == 2  # no retry can fix a refused key
     assert "did not accept this API key" in captured.err
     assert secret not in captured.out + captured.err
     logs = "".join(p.read_text() for p in tmp_path.rglob("*.log"))

@@ -61,7 +61,7 @@ def test_connect_sync_status_contacts_optout(
 
     assert run(env, "optout", target["phone"]) == 0
     out = capsys.readouterr().out
-    assert "opted out" in out and "Sent to Klaviyo: 1" in out
+    assert "opted out" in out and "Klaviyo told: 1 opt-out sent" in out
     assert run(env, "status", "--json") == 0
     assert last_json(capsys)["pending_opt_outs"] == 0
     time.sleep(0.2)
@@ -85,9 +85,9 @@ def test_configuration_errors_exit_2(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert run(env, "sync") == 2
-    assert "not connected" in capsys.readouterr().err
+    assert "Not connected" in capsys.readouterr().err
     assert connect(env, live.url, "inferred", "--lists", "nope1,nope2") == 2
-    assert "unknown list id" in capsys.readouterr().err
+    assert "Unknown list ids nope1, nope2. Lists in this account:" in capsys.readouterr().err
     assert connect(env, live.url, "inferred", "--lists", "all", "--map", "Broken") == 2
     monkeypatch.setenv("KLAVIYO_API_KEY", "pk_not_a_key_the_emulator_knows_00")
     assert connect(env, live.url, "inferred", "--lists", "all") == 2
@@ -100,8 +100,9 @@ def test_optout_of_an_unknown_number_is_remembered_and_queued(
     env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(env, "optout", "(415) 555-0142") == 0
-    out = capsys.readouterr().out
-    assert "kept as an opted-out number" in out and "Not pushed to Klaviyo yet" in out
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "kept as an opted-out number" in out and "queued" in captured.err
     assert run(env, "status", "--json") == 0
     status = last_json(capsys)
     assert status["pending_opt_outs"] == 1 and status["contacts"]["opted_out"] == 1
@@ -115,7 +116,7 @@ def test_key_kept_in_the_keyring_serves_later_commands(
 ) -> None:
     import keyring
 
-    from engage_desktop.storage.keystore import MemoryKeyring
+    from engage_desktop.storage.memory_keyring import MemoryKeyring
 
     previous = keyring.get_keyring()
     memory = MemoryKeyring()

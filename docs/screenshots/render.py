@@ -24,11 +24,13 @@ import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from engage_desktop.app import EngageApp, apply_theme, interactive_client  # noqa: E402
+from engage_desktop.core.consent import ConsentMode  # noqa: E402
 from engage_desktop.core.setup import Step  # noqa: E402
 from engage_desktop.emulator import DEMO_API_KEY, Settings  # noqa: E402
 from engage_desktop.emulator.server import EmulatorThread  # noqa: E402
 from engage_desktop.storage.database import open_database  # noqa: E402
-from engage_desktop.storage.keystore import KeyStore, use_memory_keyring  # noqa: E402
+from engage_desktop.storage.keystore import KeyStore  # noqa: E402
+from engage_desktop.storage.memory_keyring import use_memory_keyring  # noqa: E402
 from engage_desktop.ui.context import AppContext  # noqa: E402
 from engage_desktop.ui.main_window import Screen  # noqa: E402
 from engage_desktop.ui.widgets.mapping_model import NAME, PATH, TYPE  # noqa: E402
@@ -56,8 +58,8 @@ async def main(app: QApplication, emulator: EmulatorThread, folder: str) -> None
     await asyncio.sleep(0.3)
     shot(engage.window, "01-integrations")
 
-    engage.open_wizard()
-    wizard = engage.wizard
+    engage.klaviyo.open_wizard()
+    wizard = engage.klaviyo.wizard
     assert wizard is not None
     wizard.resize(820, 600)
     key_page = wizard.page(Step.API_KEY)
@@ -65,6 +67,7 @@ async def main(app: QApplication, emulator: EmulatorThread, folder: str) -> None
     await until(key_page.isComplete)
     shot(wizard, "02-wizard-api-key")
     wizard.next()
+    wizard.page(Step.CONSENT).buttons[ConsentMode.EXPLICIT].click()
     shot(wizard, "03-wizard-consent")
     wizard.next()
     contacts = wizard.page(Step.CONTACTS)
@@ -94,9 +97,11 @@ async def main(app: QApplication, emulator: EmulatorThread, folder: str) -> None
     shot(wizard, "06-wizard-finish")
     httpx.post(f"{emulator.url}/_emulator/settings", json={"latency_ms": 600})
     wizard.next()  # Connect: the first sync starts
-    await until(lambda: engage.notice is not None)
-    shot(engage.notice, "07-connected")
-    engage.notice.accept()
+    await until(lambda: engage.klaviyo.notice is not None)
+    notice = engage.klaviyo.notice
+    assert notice is not None
+    shot(notice, "07-connected")
+    notice.accept()
     engage.window.show_screen(Screen.CONTACTS)
     panel = engage.presenter.panels[1]
     await until(lambda: "fetching" in panel.headline.text() and panel.bar.value() > 300)
@@ -127,8 +132,8 @@ async def main(app: QApplication, emulator: EmulatorThread, folder: str) -> None
     engage.window.show_screen(Screen.INTEGRATIONS)
     await asyncio.sleep(0.2)
     shot(engage.window, "14-integrations-connected")
-    engage.open_details()
-    details = engage.details
+    await engage.klaviyo.open_details()
+    details = engage.klaviyo.details
     assert details is not None
     await until(lambda: details.picker.loaded and "sampling" in details.editor.sample_note.text())
     shot(details, "15-details-contacts-and-fields")

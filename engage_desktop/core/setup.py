@@ -41,7 +41,7 @@ class SetupDraft:
     """Everything the wizard collected so far (immutable: each page makes a new one)."""
 
     verified: VerifiedKey | None = None
-    consent: ConsentMode = ConsentMode.INFERRED
+    consent: ConsentMode | None = None  # nothing chosen for the user: they must pick
     sync_contacts: bool = True
     every_list: bool = False  # every list, including lists created later
     lists: tuple[str, ...] = ()
@@ -120,7 +120,7 @@ def summary_lines(draft: SetupDraft, list_names: dict[str, str]) -> list[str]:
     lines = [f"Klaviyo account: {v.account_name} ({v.account_id})" if v else "No key verified"]
     if draft.demo:
         lines[0] += " — demo"
-    lines.append(f"SMS consent: {draft.consent.value.title()}")
+    lines.append(f"SMS consent: {draft.consent.value.title() if draft.consent else 'not chosen'}")
     lines.append(f"Phone numbers without a country code: {draft.default_region}")
     if not draft.sync_contacts:
         lines.append("Contacts: not synced (opt-outs are still sent to Klaviyo)")

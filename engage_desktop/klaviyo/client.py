@@ -7,7 +7,7 @@ import json
 import logging
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -88,9 +88,12 @@ class KlaviyoClient:
         max_attempts: int = 8,
         retry_base_s: float = 0.5,
         max_in_flight: int = 128,
+        on_retry: Callable[[str, int, int, float], None] | None = None,
     ) -> None:
         """`max_in_flight`: requests on the wire at once; the rest wait their turn here.
-        `timeout_s` bounds each wait for bytes; `deadline_s` the whole answer.
+        `timeout_s` bounds each wait for bytes; `deadline_s` the whole answer. `on_retry`
+        hears (problem, attempt, attempts allowed, seconds until the retry) before each wait,
+        so that a person waiting is told what is going on.
         The base URL must be https (http only to this machine): UnsafeUrlError otherwise.
 
         httpcore's pool re-checks every connection it holds on each request and response
@@ -105,6 +108,7 @@ class KlaviyoClient:
         self._max_wait_s = max_wait_s
         self._max_attempts = max_attempts
         self._retry_base_s = retry_base_s
+        self._on_retry = on_retry
         self._count_cache: dict[str, tuple[float, int]] = {}
         self._in_flight = asyncio.Semaphore(max_in_flight)
         limits = httpx.Limits(
@@ -213,6 +217,8 @@ class KlaviyoClient:
                 raise self._give_up(last_problem, doing, attempt, elapsed, wait)
             self.stats.retries += 1
             log.info("%s: %s; retry %d in %.1f s", doing, last_problem, attempt, wait)
+            if self._on_retry is not None:
+                self._on_retry(last_problem, attempt, self._max_attempts, wait)
             await asyncio.sleep(wait)
 
     async def _send(self, request: httpx.Request) -> httpx.Response:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import peewee
 
 from engage_desktop.core.consent import ConsentMode
+
+# Columns whose change makes the next sync full: every status re-derived, every phone re-read.
+_FULL_AGAIN = ("account_id", "lists", "consent_mode", "default_region")
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,7 @@ class Connection:
     account_name: str
     base_url: str
     consent_mode: ConsentMode
-    lists: tuple[str, ...] | None  # None: every list
+    lists: tuple[str, ...] | None  # None: every list; (): contact sync off
     default_region: str = "US"
     provider: str = "klaviyo"
     schedule_hours: int = 24
@@ -32,6 +36,34 @@ class Connection:
     key_in_keyring: bool = False
 
 
+_COLUMNS = tuple(f.name for f in fields(Connection))
+
+
+def _to_db(name: str, value: Any) -> Any:
+    if name == "consent_mode":
+        return ConsentMode(value).value
+    if name == "lists":
+        return json.dumps("all" if value is None else list(value))
+    if name == "list_watermarks":
+        return json.dumps(value)
+    if name in ("needs_full", "key_in_keyring"):
+        return int(value)
+    return value
+
+
+def _from_db(name: str, value: Any) -> Any:
+    if name == "consent_mode":
+        return ConsentMode(value)
+    if name == "lists":
+        lists = json.loads(value)
+        return None if lists == "all" else tuple(lists)
+    if name == "list_watermarks":
+        return json.loads(value)
+    if name in ("needs_full", "key_in_keyring"):
+        return bool(value)
+    return value
+
+
 class ConnectionRepo:
     """Reads and writes the single connection row."""
 
@@ -39,72 +71,49 @@ class ConnectionRepo:
         self.db = db
 
     def get(self) -> Connection | None:
-        row = self.db.execute_sql(
-            "SELECT account_id, account_name, base_url, consent_mode, lists, default_region,"
-            " provider, schedule_hours, reconcile_days, profiles_watermark, list_watermarks,"
-            " last_full_at, last_full_count, needs_full, key_in_keyring FROM connection"
-        ).fetchone()
+        cursor = self.db.execute_sql(f"SELECT {', '.join(_COLUMNS)} FROM connection")
+        row = cursor.fetchone()
         if row is None:
             return None
-        lists = json.loads(row[4])
-        return Connection(
-            account_id=row[0],
-            account_name=row[1],
-            base_url=row[2],
-            consent_mode=ConsentMode(row[3]),
-            lists=None if lists == "all" else tuple(lists),
-            default_region=row[5],
-            provider=row[6],
-            schedule_hours=row[7],
-            reconcile_days=row[8],
-            profiles_watermark=row[9],
-            list_watermarks=json.loads(row[10]),
-            last_full_at=row[11],
-            last_full_count=row[12],
-            needs_full=bool(row[13]),
-            key_in_keyring=bool(row[14]),
-        )
+        names = [d[0] for d in cursor.description]
+        return Connection(**{n: _from_db(n, v) for n, v in zip(names, row, strict=True)})
 
     def save(self, conn: Connection) -> Connection:
-        """Create or replace the connection; different lists, account, consent mode or region
-        force the next sync to be full."""
+        """Create the connection (replacing another account's); a change of account, lists,
+        consent mode or region makes the next sync full."""
         with self.db.atomic():
             old = self.get()
-            changed = old is not None and (
-                old.lists != conn.lists
-                or old.account_id != conn.account_id
-                or old.consent_mode != conn.consent_mode  # every status must be re-derived
-                or old.default_region != conn.default_region  # and every phone re-read
-            )
-            if changed:
+            if old is not None and any(getattr(old, n) != getattr(conn, n) for n in _FULL_AGAIN):
                 conn = replace(conn, needs_full=True)
             self.db.execute_sql("DELETE FROM connection")
+            values = [_to_db(n, getattr(conn, n)) for n in _COLUMNS]
             self.db.execute_sql(
-                "INSERT INTO connection (id, provider, account_id, account_name, base_url,"
-                " consent_mode, lists, default_region, schedule_hours, reconcile_days,"
-                " profiles_watermark, list_watermarks, last_full_at, last_full_count,"
-                " needs_full, key_in_keyring, created_at)"
-                " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    conn.provider,
-                    conn.account_id,
-                    conn.account_name,
-                    conn.base_url,
-                    conn.consent_mode.value,
-                    json.dumps("all" if conn.lists is None else list(conn.lists)),
-                    conn.default_region,
-                    conn.schedule_hours,
-                    conn.reconcile_days,
-                    conn.profiles_watermark,
-                    json.dumps(conn.list_watermarks),
-                    conn.last_full_at,
-                    conn.last_full_count,
-                    int(conn.needs_full),
-                    int(conn.key_in_keyring),
-                    time.time(),
-                ),
+                f"INSERT INTO connection (id, {', '.join(_COLUMNS)}, created_at)"
+                f" VALUES (1, {', '.join('?' * len(_COLUMNS))}, ?)",
+                (*values, time.time()),
             )
         return conn
+
+    def change(self, **values: Any) -> Connection:
+        """Change only these settings of the connection, leaving the rest (a sync's
+        watermarks written meanwhile included) as they are; returns the result."""
+        unknown = set(values) - set(_COLUMNS)
+        if unknown:
+            raise ValueError(f"not connection settings: {', '.join(sorted(unknown))}")
+        with self.db.atomic():
+            old = self.get()
+            if old is None:
+                raise LookupError("not connected")
+            if any(n in values and values[n] != getattr(old, n) for n in _FULL_AGAIN):
+                values["needs_full"] = True
+            if values:
+                sets = ", ".join(f"{n} = ?" for n in values)
+                self.db.execute_sql(
+                    f"UPDATE connection SET {sets}", [_to_db(n, v) for n, v in values.items()]
+                )
+            new = self.get()
+        assert new is not None
+        return new
 
     def record_sync(
         self,

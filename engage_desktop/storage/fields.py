@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import peewee
 
 from engage_desktop.core.fields import FieldType
-
-
-@dataclass(frozen=True)
-class FieldMapping:
-    """Platform field `name` (of `type`) <- Klaviyo `path` (`first_name`, `properties.x.y`)."""
-
-    name: str
-    type: FieldType
-    path: str
+from engage_desktop.core.mapping import MappingSpec
 
 
 class PlatformField(NamedTuple):
@@ -40,13 +32,13 @@ class FieldRepo:
     def __init__(self, db: peewee.SqliteDatabase) -> None:
         self.db = db
 
-    def mappings(self) -> list[FieldMapping]:
+    def mappings(self) -> list[MappingSpec]:
         cursor = self.db.execute_sql(
             "SELECT f.name, f.type, m.klaviyo_path AS path FROM field_mappings m"
             " JOIN platform_fields f ON f.id = m.field_id ORDER BY f.id"
         )
         return [
-            FieldMapping(name=m.name, type=FieldType(m.type), path=m.path)
+            MappingSpec(name=m.name, path=m.path, type=FieldType(m.type))
             for m in map(_MappingColumns._make, cursor)
         ]
 
@@ -55,7 +47,7 @@ class FieldRepo:
         cursor = self.db.execute_sql("SELECT name, type FROM platform_fields ORDER BY id")
         return [PlatformField(name=name, type=FieldType(kind)) for name, kind in cursor]
 
-    def replace_mappings(self, mappings: list[FieldMapping]) -> None:
+    def replace_mappings(self, mappings: Sequence[MappingSpec]) -> None:
         """Make these the only mappings, creating fields that do not exist yet."""
         with self.db.atomic():
             self.db.execute_sql("DELETE FROM field_mappings")

@@ -7,7 +7,6 @@ import logging
 
 import keyring
 import keyring.errors
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from engage_desktop.core.secrets import ApiKey
@@ -25,9 +24,17 @@ class KeyStore:
         self.service = service
 
     def usable(self) -> bool:
-        """False where no keyring exists (a server, a bare container): say so, don't fall back."""
+        """False where no keyring exists (a server, a bare container): say so, don't fall back.
+        The in-memory keyring of demo mode and tests counts: it is only ever set on purpose."""
         backend = keyring.get_keyring()
-        return not isinstance(backend, fail.Keyring) and getattr(backend, "priority", 1) > 0
+        if isinstance(backend, fail.Keyring):
+            return False
+        if getattr(backend, "set_on_purpose", False):
+            return True
+        try:
+            return float(backend.priority) > 0
+        except Exception:  # a backend that is not viable here says so by raising
+            return False
 
     def save(self, account_id: str, key: ApiKey) -> bool:
         if not self.usable():
@@ -53,29 +60,3 @@ class KeyStore:
             return
         with contextlib.suppress(keyring.errors.KeyringError):
             keyring.delete_password(self.service, account_id)
-
-
-class MemoryKeyring(KeyringBackend):
-    """Keys held for the life of the process only: the demo mode and tests (never a file)."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
-def use_memory_keyring() -> MemoryKeyring:
-    """Make every KeyStore in this process use a fresh in-memory keyring."""
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    return backend

@@ -1,4 +1,4 @@
-"""A sync run in a child process (`engage-desktop sync --events`), read line by line.
+"""A sync run in a child process (`sync/worker.py`), read line by line.
 
 The app's sync thread drives the run this way rather than in-process: a sync is CPU work in
 Python, and sharing the interpreter lock with the GUI thread stalled the window for hundreds of
@@ -18,14 +18,13 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from engage_desktop.core.secrets import ApiKey, redact
 from engage_desktop.sync.events import Event, SyncProgress, parse_event
+from engage_desktop.sync.worker import KEY_ENV
 
 log = logging.getLogger(__name__)
 
-KEY_ENV = "KLAVIYO_API_KEY"
 CANCEL_GRACE_S = 20.0  # a cancelled child records "cancelled" and exits; then it is killed
 
 
@@ -37,15 +36,6 @@ class ChildOutcome:
     returncode: int
     last: Event | None
     stderr_tail: str
-
-
-def sync_command(data_dir: Path | str, trigger: str, full: bool) -> list[str]:
-    """This program's own `sync` command (the frozen app is its own interpreter)."""
-    program = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m"]
-    if not getattr(sys, "frozen", False):
-        program.append("engage_desktop")
-    command = [*program, "--data-dir", str(data_dir), "sync", "--events", "--trigger", trigger]
-    return [*command, "--full"] if full else command
 
 
 async def run_child(

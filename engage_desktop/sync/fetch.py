@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from engage_desktop.core.mapping import STANDARD_ATTRIBUTES
+from engage_desktop.core.mapping import STANDARD_ATTRIBUTES, MappingSpec
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.klaviyo.errors import KlaviyoError
 from engage_desktop.klaviyo.models import KlaviyoList, read_profiles
@@ -27,7 +27,6 @@ from engage_desktop.klaviyo.windows import (
     pull_updated_profiles,
 )
 from engage_desktop.storage.connection import Connection
-from engage_desktop.storage.fields import FieldMapping
 from engage_desktop.storage.staging import StagedIssue, StagedRecord, StagingRepo
 from engage_desktop.sync.profiles import stage_profile
 
@@ -54,7 +53,7 @@ SPARSE_ATTRIBUTES = frozenset(
 )
 
 
-def sparse_fields(mappings: list[FieldMapping]) -> tuple[str, ...] | None:
+def sparse_fields(mappings: list[MappingSpec]) -> tuple[str, ...] | None:
     """The attributes a fetch needs for staging and these mappings; None: all of them."""
     tops = {m.path.split(".", 1)[0] for m in mappings}
     if not tops <= SPARSE_ATTRIBUTES:
@@ -95,7 +94,7 @@ class Fetcher:
     client: KlaviyoClient
     staging: StagingRepo
     conn: Connection
-    mappings: list[FieldMapping]
+    mappings: list[MappingSpec]
     tally: Tally
     on_page: Callable[[], None]
     chains: int = 32

@@ -90,3 +90,8 @@ def _main_region(country: int) -> str | None:
     if metadata is None or metadata.leading_digits is not None:
         return None
     return str(region)
+
+
+def is_region(code: str) -> bool:
+    """A two-letter country code `phonenumbers` can read national numbers for."""
+    return code in phonenumbers.SUPPORTED_REGIONS

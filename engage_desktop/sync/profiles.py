@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from engage_desktop.core.fields import FieldType, coerce
-from engage_desktop.core.mapping import CONTACT_COLUMNS
+from engage_desktop.core.mapping import CONTACT_COLUMNS, MappingSpec
 from engage_desktop.core.text import MAX_DETAIL_CHARS, clean_text
 from engage_desktop.klaviyo.models import Profile
-from engage_desktop.storage.fields import FieldMapping
 from engage_desktop.storage.staging import StagedIssue, StagedRecord
 from engage_desktop.sync.phones import normalize_phone
 
@@ -25,7 +24,7 @@ _SHOWN = {
 
 
 def stage_profile(
-    profile: Profile, mappings: list[FieldMapping], region: str, seen_paths: set[str]
+    profile: Profile, mappings: list[MappingSpec], region: str, seen_paths: set[str]
 ) -> tuple[StagedRecord, list[StagedIssue]]:
     issues: list[StagedIssue] = []
     attrs = profile.attributes

@@ -23,7 +23,8 @@ from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.database import Database, open_database
 from engage_desktop.storage.lease import LeaseRepo
 from engage_desktop.storage.outbox import OutboxRepo
-from engage_desktop.sync.child import CANCEL_GRACE_S, run_child, sync_command
+from engage_desktop.sync import worker
+from engage_desktop.sync.child import CANCEL_GRACE_S, run_child
 from engage_desktop.sync.events import SyncProgress, SyncRefused, SyncResult
 from engage_desktop.sync.lock import SyncLockHeld
 from engage_desktop.sync.pusher import OptOutPusher
@@ -140,7 +141,7 @@ class BackgroundSync:
             self._listener(SyncRefused(why, "config"))
             return None
         self._run_id = 0
-        outcome = await run_child(sync_command(self._db_path, trigger, full), key, self._event)
+        outcome = await run_child(worker.command(self._db_path, trigger, full), key, self._event)
         last = outcome.last
         if isinstance(last, SyncResult):
             return last

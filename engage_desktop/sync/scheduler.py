@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from engage_desktop.core.schedule import FAILED_RETRY_S, next_run
 from engage_desktop.sync.events import SyncResult
 from engage_desktop.sync.lock import SyncLockHeld
 
@@ -14,20 +15,21 @@ log = logging.getLogger(__name__)
 
 STARTUP_DELAY_S = 30.0  # an overdue sync waits this long after start-up
 BUSY_RETRY_S = 300.0  # another run holds the lock (or none can start): look again later
-FAILED_RETRY_S = 900.0  # a failed run is tried again this much later, not a day later
+__all__ = ["BUSY_RETRY_S", "FAILED_RETRY_S", "OptOutLoop", "SyncScheduler"]
 
 Sleep = Callable[[float], Awaitable[None]]
 
 
 class SyncScheduler:
-    """Runs a sync every `interval_s()` seconds after the last successful one. An overdue sync
-    starts shortly after start-up; a sync already running anywhere (the lock) is never
-    overlapped: the scheduler skips and looks again later; a failed run is retried sooner."""
+    """Runs a sync every `interval_s()` seconds after the last successful one, a failed one
+    sooner (core/schedule.py: the rule `status` shows too). An overdue sync starts shortly
+    after start-up; a sync already running anywhere (the lock) is never overlapped: the
+    scheduler skips and looks again later."""
 
     def __init__(
         self,
         run_sync: Callable[[str], Awaitable[SyncResult | None]],
-        last_run_at: Callable[[], float | None],
+        marks: Callable[[], tuple[float | None, float | None]],
         interval_s: Callable[[], float],
         *,
         clock: Callable[[], float] = time.time,
@@ -35,7 +37,7 @@ class SyncScheduler:
         startup_delay_s: float = STARTUP_DELAY_S,
     ) -> None:
         self._run_sync = run_sync
-        self._last_run_at = last_run_at
+        self._marks = marks  # (last success started, a later failure ended)
         self._interval_s = interval_s
         self._clock = clock
         self._sleep = sleep
@@ -43,8 +45,8 @@ class SyncScheduler:
 
     def next_due(self) -> float:
         """When the next scheduled sync starts (epoch seconds)."""
-        last = self._last_run_at()
-        due = self._clock() if last is None else last + self._interval_s()
+        success, failure = self._marks()
+        due = next_run(success, failure, self._interval_s(), self._clock()).at
         return max(due, self._earliest)
 
     async def run_forever(self) -> None:
@@ -63,7 +65,8 @@ class SyncScheduler:
                 self._earliest = self._clock() + BUSY_RETRY_S
             elif result.status != "succeeded":
                 log.info("scheduled sync %d %s; retrying later", result.run_id, result.status)
-                self._earliest = self._clock() + FAILED_RETRY_S
+                if result.status == "cancelled":  # not a failure: the usual schedule
+                    self._earliest = self._clock() + BUSY_RETRY_S
             else:
                 log.info("scheduled sync %d: succeeded", result.run_id)
                 self._earliest = self._clock()

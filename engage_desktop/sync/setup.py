@@ -1,23 +1,18 @@
-"""What the install wizard and the Klaviyo details ask of the outside world, without Qt:
-verify a key, read the lists and their sizes, sample profiles, save or remove a connection."""
+"""What the install wizard and the Klaviyo details ask of Klaviyo, without Qt: verify a key,
+read the lists and their sizes, sample profiles. Saving is the actions' (actions/connection.py)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from engage_desktop.core.mapping import MappingSpec
 from engage_desktop.core.secrets import ApiKey
-from engage_desktop.core.setup import SetupDraft, VerifiedKey
+from engage_desktop.core.setup import VerifiedKey
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.klaviyo.errors import KlaviyoError
 from engage_desktop.klaviyo.models import KlaviyoList
-from engage_desktop.storage.connection import Connection, ConnectionRepo
-from engage_desktop.storage.database import Database
-from engage_desktop.storage.fields import FieldMapping, FieldRepo
-from engage_desktop.storage.keystore import KeyStore
 
 log = logging.getLogger(__name__)
 
@@ -99,63 +94,3 @@ class KlaviyoSetup:
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
-
-
-def save_setup(db: Database, keys: KeyStore, draft: SetupDraft) -> tuple[Connection, bool]:
-    """Finish: the key to the keyring, the rest to the database. Returns the connection and
-    whether the keyring took the key (False on a machine without one). Blocking: run it off
-    the GUI thread."""
-    v = draft.verified
-    if v is None:
-        raise ValueError("no verified key")
-    stored = keys.save(v.account_id, v.key)
-    old = ConnectionRepo(db).get()
-    # The same account again keeps its watermarks; another account starts afresh.
-    base = (
-        old
-        if old is not None and old.account_id == v.account_id
-        else Connection(v.account_id, v.account_name, v.base_url, draft.consent, ())
-    )
-    conn = replace(
-        base,
-        account_name=v.account_name,
-        base_url=v.base_url,
-        consent_mode=draft.consent,
-        lists=draft.chosen_lists,
-        default_region=draft.default_region,
-        key_in_keyring=stored,
-    )
-    with db.atomic():
-        conn = ConnectionRepo(db).save(conn)
-        if draft.sync_contacts:
-            save_mappings(db, list(draft.mappings))
-    log.info("connected to Klaviyo account %s", v.account_id)
-    return conn, stored
-
-
-def save_mappings(db: Database, specs: list[MappingSpec]) -> None:
-    FieldRepo(db).replace_mappings([FieldMapping(s.name, s.type, s.path) for s in specs])
-
-
-def update_selection(
-    db: Database, lists: tuple[str, ...] | None, specs: list[MappingSpec]
-) -> Connection:
-    """The details tab's Update: new lists (a change forces a full run next) and mappings."""
-    repo = ConnectionRepo(db)
-    conn = repo.get()
-    if conn is None:
-        raise ValueError("not connected")
-    with db.atomic():
-        conn = repo.save(replace(conn, lists=lists))
-        save_mappings(db, specs)
-    return conn
-
-
-def disconnect(db: Database, keys: KeyStore) -> None:
-    """Stop syncing: forget the connection and the key; contacts stay."""
-    conn = ConnectionRepo(db).get()
-    if conn is None:
-        return
-    keys.delete(conn.account_id)
-    ConnectionRepo(db).delete()
-    log.info("disconnected from Klaviyo account %s", conn.account_id)

@@ -17,6 +17,7 @@ class EngineBridge(QObject):
     progress_changed = Signal(object)  # SyncProgress
     run_finished = Signal(object)  # SyncResult
     run_refused = Signal(object)  # SyncRefused
+    message_posted = Signal(str)  # a sentence for the status bar, from a worker thread
 
     def publish(self, event: object) -> None:
         """The engine-side listener: call it from any thread."""
@@ -26,3 +27,7 @@ class EngineBridge(QObject):
             self.run_finished.emit(event)
         elif isinstance(event, SyncRefused):
             self.run_refused.emit(event)
+
+    def say(self, text: str) -> None:
+        """A worker thread has something to tell the person (call it from any thread)."""
+        self.message_posted.emit(text)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from engage_desktop.actions import Actions, Credentials
 from engage_desktop.storage.database import Database
 from engage_desktop.storage.keystore import KeyStore
 from engage_desktop.sync.setup import ClientFactory
@@ -22,13 +23,14 @@ T = TypeVar("T")
 class AppContext:
     """The database (reads on the GUI thread are short keyset queries), one writer thread for
     everything that writes or may wait on a lock, one reader thread for big queries, the
-    keyring and how to build a Klaviyo client."""
+    actions (shared with the command line), the keyring and how to build a Klaviyo client."""
 
     db: Database
-    keys: KeyStore
+    keys: KeyStore  # the SMTP password's; API keys go through `credentials`
     make_client: ClientFactory
     demo: bool = False
     demo_key: str | None = None
+    credentials: Credentials = field(default_factory=Credentials)
     writer: concurrent.futures.ThreadPoolExecutor = field(
         default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, "db-writer")
     )
@@ -40,6 +42,9 @@ class AppContext:
     )
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        self.actions = Actions(self.db, self.credentials, self.make_client)
+
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking write on the writer thread and await it from the GUI loop."""
         return await asyncio.wrap_future(self.writer.submit(fn, *args))
@@ -49,7 +54,8 @@ class AppContext:
         return await asyncio.wrap_future(self.reader.submit(fn, *args))
 
     async def blocking_io(self, fn: Callable[..., T], *args: Any) -> T:
-        """Slow blocking I/O that is not the database (an SMTP conversation)."""
+        """Slow blocking I/O that is not the database: an SMTP conversation, the keyring (a
+        Secret Service may wait for an unlock prompt)."""
         return await asyncio.wrap_future(self.network.submit(fn, *args))
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:

@@ -138,10 +138,8 @@ class SettingsDialog(QDialog):
             on_failure=self.on_failure.isChecked(),
         )
 
-    def _password(self, email: EmailSettings) -> str | None:
-        typed = self.password.text()
-        if typed:
-            return typed
+    def _stored_password(self, email: EmailSettings) -> str | None:
+        """The stored password (blocking: the keyring; not on the GUI thread)."""
         stored = self.passwords.load(email.user) if email.user else None
         return stored.reveal() if stored else None
 
@@ -155,7 +153,11 @@ class SettingsDialog(QDialog):
         self.test_result.setText("Sending…")
         notice = Notice("test email", "Email notifications from Engage Desktop work.", "info", 0)
         try:
-            await self.ctx.blocking_io(send_notice, email, self._password(email), notice)
+            # the stored password comes from the keyring: looked up on the worker, not here
+            typed = self.password.text()
+            await self.ctx.blocking_io(
+                lambda: send_notice(email, typed or self._stored_password(email), notice)
+            )
         except MailError as exc:
             self.test_result.setText(f"Not sent: {exc}.")
             return False

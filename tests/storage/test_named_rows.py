@@ -7,11 +7,12 @@ from pathlib import Path
 
 from engage_desktop.core.consent import SmsStatus
 from engage_desktop.core.fields import FieldType
+from engage_desktop.core.mapping import MappingSpec
 from engage_desktop.core.runs import RUN_COUNTS
 from engage_desktop.storage.contact_table import ContactTable, ListChoice, ListRow, SourceId
 from engage_desktop.storage.contacts import ContactRepo
 from engage_desktop.storage.database import Database, open_database
-from engage_desktop.storage.fields import FieldMapping, FieldRepo, PlatformField
+from engage_desktop.storage.fields import FieldRepo, PlatformField
 from engage_desktop.storage.lease import Lease, LeaseRepo
 from engage_desktop.storage.runs import IssueRow, RunRepo
 
@@ -83,8 +84,8 @@ def test_fields_and_mappings(tmp_path: Path) -> None:
     repo = FieldRepo(open_database(tmp_path))
     repo.replace_mappings(
         [
-            FieldMapping("Points", FieldType.NUMBER, "properties.points"),
-            FieldMapping("City", FieldType.TEXT, "location.city"),
+            MappingSpec("Points", "properties.points", FieldType.NUMBER),
+            MappingSpec("City", "location.city", FieldType.TEXT),
         ]
     )
     assert repo.fields() == [
@@ -92,7 +93,7 @@ def test_fields_and_mappings(tmp_path: Path) -> None:
         PlatformField("City", FieldType.TEXT),
     ]
     assert dict(repo.fields())["City"] is FieldType.TEXT
-    assert repo.mappings()[0] == FieldMapping("Points", FieldType.NUMBER, "properties.points")
+    assert repo.mappings()[0] == MappingSpec("Points", "properties.points", FieldType.NUMBER)
 
 
 def test_contacts_as_the_command_line_reads_them(tmp_path: Path) -> None:

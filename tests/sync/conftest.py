@@ -13,13 +13,14 @@ import httpx
 import pytest
 
 from engage_desktop.core.consent import ConsentMode
+from engage_desktop.core.mapping import MappingSpec
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.emulator import DEMO_API_KEY, KlaviyoEmulator, Settings
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.contacts import Contact, ContactRepo
 from engage_desktop.storage.database import Database, open_database
-from engage_desktop.storage.fields import FieldMapping, FieldRepo
+from engage_desktop.storage.fields import FieldRepo
 from engage_desktop.sync.engine import SyncEngine
 from engage_desktop.sync.events import SyncProgress, SyncResult
 
@@ -38,7 +39,7 @@ class World:
         self,
         mode: ConsentMode = ConsentMode.INFERRED,
         lists: tuple[str, ...] | None = None,
-        mappings: list[FieldMapping] | None = None,
+        mappings: list[MappingSpec] | None = None,
     ) -> None:
         ConnectionRepo(self.db).save(
             Connection(

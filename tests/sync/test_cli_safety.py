@@ -110,7 +110,7 @@ def test_connect_refuses_a_base_url_that_would_leak_the_key(
     assert main([*args, "--consent", "inferred", "--lists", "all"]) == 2
     _, err = capsys.readouterr()
     assert "pk_abc" not in err and ("password" in err or "in clear" in err)
-    assert query(tmp_path, "SELECT count(*) FROM connection") == [(0,)]
+    assert not (tmp_path / "engage.sqlite3").exists()  # nothing stored, not even a database
 
 
 async def test_two_pushers_at_once_send_each_opt_out_once(tmp_path: Path) -> None:

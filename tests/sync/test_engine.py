@@ -10,9 +10,9 @@ import pytest
 
 from engage_desktop.core.consent import ConsentMode, SmsStatus
 from engage_desktop.core.fields import FieldType
+from engage_desktop.core.mapping import MappingSpec
 from engage_desktop.storage.connection import ConnectionRepo
 from engage_desktop.storage.contacts import ContactRepo
-from engage_desktop.storage.fields import FieldMapping
 from engage_desktop.storage.lease import LeaseRepo
 from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.storage.runs import RunRepo
@@ -147,10 +147,10 @@ async def test_full_reconcile_finds_removed_members_and_deleted_profiles(world: 
 async def test_mapping_coercion_failures_keep_the_old_value(world: World) -> None:
     world.connect(
         mappings=[
-            FieldMapping("Shoe size", FieldType.NUMBER, "properties.Shoe Size"),
-            FieldMapping("Last order", FieldType.DATE, "properties.last_order_date"),
-            FieldMapping("Store city", FieldType.TEXT, "properties.preferences.store.city"),
-            FieldMapping("Typo", FieldType.TEXT, "properties.shoe size"),
+            MappingSpec("Shoe size", "properties.Shoe Size", FieldType.NUMBER),
+            MappingSpec("Last order", "properties.last_order_date", FieldType.DATE),
+            MappingSpec("Store city", "properties.preferences.store.city", FieldType.TEXT),
+            MappingSpec("Typo", "properties.shoe size", FieldType.TEXT),
         ]
     )
     result = await world.sync()
@@ -297,7 +297,7 @@ async def test_profile_deleted_mid_run_and_messy_values(world: World) -> None:
     odd = r.json()["id"]
     await world.admin.post(f"/_emulator/lists/{lst.id}/members", json={"profile_ids": [odd]})
     world.connect(
-        lists=(lst.id,), mappings=[FieldMapping("Notes", FieldType.TEXT, "properties.notes")]
+        lists=(lst.id,), mappings=[MappingSpec("Notes", "properties.notes", FieldType.TEXT)]
     )
     doomed: list[str] = []
 

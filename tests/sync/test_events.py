@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from engage_desktop.sync.child import sync_command
 from engage_desktop.sync.events import (
     SyncProgress,
     SyncRefused,
@@ -10,6 +9,7 @@ from engage_desktop.sync.events import (
     event_line,
     parse_event,
 )
+from engage_desktop.sync.worker import command
 
 
 def test_events_round_trip() -> None:
@@ -25,9 +25,9 @@ def test_events_round_trip() -> None:
     assert parse_event('{"event": "refused", "nope": 1}') is None
 
 
-def test_the_child_command_never_carries_the_key() -> None:
-    command = sync_command("/data", "schedule", full=True)
-    assert command[-4:] == ["--events", "--trigger", "schedule", "--full"]
-    assert "sync" in command and "--events" in command and "--full" in command
-    assert command[command.index("--data-dir") + 1] == "/data"
-    assert not any(part.startswith("pk_") for part in command)
+def test_the_sync_process_is_the_worker_and_its_command_never_carries_the_key() -> None:
+    argv = command("/data", "schedule", full=True)
+    assert argv[1:3] == ["-m", "engage_desktop.sync.worker"]  # not the command line's parser
+    assert argv[-3:] == ["--trigger", "schedule", "--full"]
+    assert argv[argv.index("--data-dir") + 1] == "/data"
+    assert not any(part.startswith("pk_") for part in argv)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from engage_desktop.core.fields import FieldType
-from engage_desktop.storage.fields import FieldMapping
+from engage_desktop.core.mapping import MappingSpec
 from engage_desktop.sync.fetch import sparse_fields
 
 
 def test_sparse_fieldset_holds_what_staging_and_the_mappings_read() -> None:
     fields = sparse_fields(
         [
-            FieldMapping("Size", FieldType.NUMBER, "properties.Shoe Size"),
-            FieldMapping("City", FieldType.TEXT, "location.city"),
-            FieldMapping("Email again", FieldType.TEXT, "email"),
+            MappingSpec("Size", "properties.Shoe Size", FieldType.NUMBER),
+            MappingSpec("City", "location.city", FieldType.TEXT),
+            MappingSpec("Email again", "email", FieldType.TEXT),
         ]
     )
     assert fields is not None
@@ -27,5 +27,5 @@ def test_without_mappings_no_properties_are_fetched() -> None:
 
 
 def test_a_mapping_to_another_attribute_fetches_every_attribute() -> None:
-    mapping = FieldMapping("Email consent", FieldType.TEXT, "subscriptions.email.marketing.consent")
+    mapping = MappingSpec("Email consent", "subscriptions.email.marketing.consent", FieldType.TEXT)
     assert sparse_fields([mapping]) is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engage_desktop.core.consent import ConsentMode, SmsStatus
+from engage_desktop.core.mapping import MappingSpec
 from engage_desktop.storage.contact_table import ContactTable
 
 from .conftest import World
@@ -44,9 +45,8 @@ async def test_recipients_by_consent_mode(world: World) -> None:
 
 async def test_a_built_in_column_can_come_from_another_attribute(world: World) -> None:
     from engage_desktop.core.fields import FieldType
-    from engage_desktop.storage.fields import FieldMapping
 
-    world.connect(mappings=[FieldMapping("Last name", FieldType.TEXT, "properties.favorite_color")])
+    world.connect(mappings=[MappingSpec("Last name", "properties.favorite_color", FieldType.TEXT)])
     await world.sync(full=True)
     profiles = {p["id"]: p["attributes"] for p in await world.profiles()}
     checked = 0

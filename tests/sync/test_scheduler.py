@@ -62,7 +62,7 @@ def scheduler(
 ) -> SyncScheduler:
     return SyncScheduler(
         runs.run,
-        lambda: runs.last,
+        lambda: (runs.last, None),
         interval,
         clock=t.clock,
         sleep=t.sleep,
@@ -147,13 +147,19 @@ async def test_a_failed_run_is_retried_sooner_than_the_interval() -> None:
     runs = Runs(t, last=None)
     outcomes = iter(["failed", "succeeded"])
 
+    failed_at: list[float] = []
+
     async def flaky(trigger: str) -> SyncResult:
         result = await runs.run(trigger)
-        return SyncResult(result.run_id, next(outcomes, "succeeded"), trigger, False)
+        status = next(outcomes, "succeeded")
+        if status == "failed":
+            failed_at.append(t.now)
+        return SyncResult(result.run_id, status, trigger, False)
 
     s = SyncScheduler(
         flaky,
-        lambda: runs.last if runs.started[1:] else None,  # the failure is no "last success"
+        # the failure is no "last success"; its end is when the retry counts from
+        lambda: (runs.last if runs.started[1:] else None, failed_at[-1] if failed_at else None),
         lambda: 24 * HOUR,
         clock=t.clock,
         sleep=t.sleep,
@@ -171,7 +177,7 @@ async def test_nothing_to_sync_with_waits_instead_of_spinning() -> None:
         calls.append(t.now)
 
     s = SyncScheduler(
-        refused, lambda: None, lambda: HOUR, clock=t.clock, sleep=t.sleep, startup_delay_s=0
+        refused, lambda: (None, None), lambda: HOUR, clock=t.clock, sleep=t.sleep, startup_delay_s=0
     )
     task = asyncio.create_task(s.run_forever())
     while len(calls) < 3:

@@ -15,7 +15,7 @@ import pytest
 
 from engage_desktop.cli import main
 from engage_desktop.core.fields import FieldType
-from engage_desktop.storage.fields import FieldMapping
+from engage_desktop.core.mapping import MappingSpec
 from engage_desktop.storage.runs import RunRepo
 from engage_desktop.sync.engine import SyncEngine
 
@@ -46,7 +46,7 @@ async def test_wrong_kinds_huge_numbers_and_invisible_characters(
         properties={"points": "12"},
     )
     world.connect(
-        lists=(lst,), mappings=[FieldMapping("Points", FieldType.NUMBER, "properties.points")]
+        lists=(lst,), mappings=[MappingSpec("Points", "properties.points", FieldType.NUMBER)]
     )
     result = await world.sync()
     issues = {(i[0], i[2]): i[4] for i in RunRepo(world.db).issues(result.run_id)}

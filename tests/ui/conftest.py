@@ -20,7 +20,8 @@ from engage_desktop.core.secrets import ApiKey
 from engage_desktop.emulator import KlaviyoEmulator
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage.database import Database, open_database
-from engage_desktop.storage.keystore import KeyStore, MemoryKeyring, use_memory_keyring
+from engage_desktop.storage.keystore import KeyStore
+from engage_desktop.storage.memory_keyring import MemoryKeyring, use_memory_keyring
 from engage_desktop.ui.context import AppContext
 
 

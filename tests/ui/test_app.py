@@ -13,13 +13,14 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from engage_desktop.app import EngageApp
-from engage_desktop.core.consent import SmsStatus
+from engage_desktop.core.consent import ConsentMode, SmsStatus
 from engage_desktop.core.setup import Step
 from engage_desktop.emulator import DEMO_API_KEY
 from engage_desktop.emulator.server import EmulatorThread
 from engage_desktop.storage.connection import ConnectionRepo
 from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.ui.context import AppContext
+from engage_desktop.ui.integrations.details_dialog import KlaviyoDetailsDialog
 from engage_desktop.ui.main_window import Screen
 
 
@@ -35,7 +36,7 @@ def engage(qtbot: QtBot, ctx: AppContext, tmp_path: Path) -> Iterator[EngageApp]
 def install(qtbot: QtBot, engage: EngageApp, url: str) -> None:
     assert engage.window.current_screen() is Screen.INTEGRATIONS
     engage.integrations.klaviyo.button.click()
-    wizard = engage.wizard
+    wizard = engage.klaviyo.wizard
     assert wizard is not None
     page = wizard.page(Step.API_KEY)
     page.key.setText(DEMO_API_KEY)
@@ -44,6 +45,7 @@ def install(qtbot: QtBot, engage: EngageApp, url: str) -> None:
     page.verify.click()
     qtbot.waitUntil(page.isComplete, timeout=10000)
     wizard.next()
+    wizard.page(Step.CONSENT).buttons[ConsentMode.INFERRED].click()
     wizard.next()
     contacts = wizard.page(Step.CONTACTS)
     qtbot.waitUntil(lambda: contacts.picker.loaded, timeout=10000)
@@ -53,8 +55,16 @@ def install(qtbot: QtBot, engage: EngageApp, url: str) -> None:
     with qtbot.waitSignal(engage.bridge.run_finished, timeout=60000) as done:
         wizard.next()  # Connect: saves, then the first sync starts
     assert done.args[0].status == "succeeded", done.args[0].error
-    assert engage.notice is not None and "notified" in engage.notice.text()
+    notice = engage.klaviyo.notice
+    assert notice is not None and "notified" in notice.text()
     qtbot.waitUntil(lambda: engage.contacts.model.rowCount() > 1000, timeout=5000)
+
+
+def open_details(qtbot: QtBot, engage: EngageApp) -> KlaviyoDetailsDialog:
+    engage.integrations.klaviyo.button.click()  # the key is looked up off the GUI thread
+    qtbot.waitUntil(lambda: engage.klaviyo.details is not None, timeout=5000)
+    assert engage.klaviyo.details is not None
+    return engage.klaviyo.details
 
 
 def test_install_then_first_sync_fills_every_screen(
@@ -92,7 +102,10 @@ def test_opt_out_is_confirmed_and_reaches_klaviyo(
     install(qtbot, engage, live.url)
     screen = engage.contacts
     screen.search.setText("+1")  # contacts with a phone
-    qtbot.waitUntil(lambda: screen.count.text().endswith("contacts"), timeout=5000)
+    qtbot.waitUntil(
+        lambda: screen.query.text == "+1" and screen.loading is not None and screen.loading.done(),
+        timeout=5000,
+    )
     model = screen.model
     row = next(r for r in range(model.rowCount()) if model.row_at(r).status is SmsStatus.SUBSCRIBED)
     contact_id = model.contact_id(row)
@@ -132,9 +145,7 @@ def test_details_change_lists_marks_full_and_offers_sync(
     qtbot: QtBot, engage: EngageApp, live: EmulatorThread
 ) -> None:
     install(qtbot, engage, live.url)
-    engage.integrations.klaviyo.button.click()
-    details = engage.details
-    assert details is not None
+    details = open_details(qtbot, engage)
     qtbot.waitUntil(lambda: details.picker.loaded, timeout=10000)
     assert details.picker.every_list()
     details.picker.every.setChecked(False)
@@ -143,7 +154,7 @@ def test_details_change_lists_marks_full_and_offers_sync(
     first = details.picker.model.ids()[0]
     details.picker.set_selection((first,))
     assert details.update_button.isEnabled()
-    with qtbot.waitSignal(details.updated, timeout=5000):
+    with qtbot.waitSignal(details.changed, timeout=5000):
         details.update_button.click()
     conn = ConnectionRepo(engage.ctx.db).get()
     assert conn is not None and conn.lists == (first,) and conn.needs_full
@@ -158,15 +169,13 @@ def test_disconnect_keeps_contacts_and_forgets_the_key(
 ) -> None:
     install(qtbot, engage, live.url)
     count = engage.contacts.model.rowCount()
-    engage.integrations.klaviyo.button.click()
-    details = engage.details
-    assert details is not None
+    details = open_details(qtbot, engage)
     details.tabs.setCurrentIndex(1)
-    details.disconnect_button.click()
+    details.connection.disconnect_button.click()
     yes = next(b for b in details.question.buttons() if "Disconnect" in b.text())
     with qtbot.waitSignal(details.disconnected, timeout=5000):
         yes.click()
     assert ConnectionRepo(engage.ctx.db).get() is None
     assert engage.ctx.keys.load("any") is None
-    assert engage.integrations.klaviyo.button.text() == "&Install"
+    qtbot.waitUntil(lambda: engage.integrations.klaviyo.button.text() == "&Install", timeout=5000)
     qtbot.waitUntil(lambda: engage.contacts.model.rowCount() == count, timeout=5000)

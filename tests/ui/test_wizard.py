@@ -7,9 +7,10 @@ import asyncio
 import httpx
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWizard
 from pytestqt.qtbot import QtBot
 
+from engage_desktop.actions import KeyPlace
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.core.fields import FieldType
 from engage_desktop.core.setup import Step
@@ -17,7 +18,7 @@ from engage_desktop.emulator import DEMO_API_KEY, KlaviyoEmulator
 from engage_desktop.emulator.lists import account_name
 from engage_desktop.storage.connection import ConnectionRepo
 from engage_desktop.storage.fields import FieldRepo
-from engage_desktop.storage.keystore import MemoryKeyring
+from engage_desktop.storage.memory_keyring import MemoryKeyring
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.widgets.mapping_model import NAME, PATH, TYPE
 from engage_desktop.ui.wizard.setup_wizard import SetupWizard
@@ -48,6 +49,7 @@ def to_contacts(qtbot: QtBot, wizard: SetupWizard) -> None:
     assert wizard.currentPage().isComplete()
     wizard.next()
     assert wizard.currentId() == Step.CONSENT
+    wizard.page(Step.CONSENT).buttons[ConsentMode.EXPLICIT].click()
     wizard.next()
     page = wizard.page(Step.CONTACTS)
     qtbot.waitUntil(lambda: page.picker.loaded, timeout=10000)
@@ -95,8 +97,9 @@ def test_valid_key_to_connect(
     assert "Explicit" in summary and "Loyalty points (number)" in summary
     with qtbot.waitSignal(wizard.connected, timeout=10000) as got:
         wizard.next()  # Connect
-    conn, kept = got.args
-    assert kept
+    (done,) = got.args
+    conn = done.connection
+    assert done.key_place is KeyPlace.KEYRING
     saved = ConnectionRepo(ctx.db).get()
     assert saved is not None and saved.lists == (first,)
     assert saved.consent_mode is ConsentMode.EXPLICIT and saved.needs_full
@@ -238,7 +241,8 @@ def test_the_wizard_works_from_the_keyboard_alone(
     qtbot.waitUntil(page.isComplete, timeout=10000)
     press(qtbot, Qt.Key.Key_Return)  # Enter on a verified key: Next
     assert wizard.currentId() == Step.CONSENT
-    press(qtbot, Qt.Key.Key_Down)  # from Inferred to Explicit
+    assert wizard.draft.consent is None  # nothing chosen for the user
+    press(qtbot, Qt.Key.Key_Space)  # choose the focused mode, Explicit
     assert wizard.draft.consent is ConsentMode.EXPLICIT
     press(qtbot, Qt.Key.Key_Return)
     assert wizard.currentId() == Step.CONTACTS
@@ -261,3 +265,18 @@ def press(qtbot: QtBot, key: Qt.Key) -> None:
     target = QApplication.focusWidget()
     assert target is not None
     qtbot.keyClick(target, key)
+
+
+def test_a_fresh_install_chooses_no_consent_mode_for_the_user(
+    qtbot: QtBot, wizard: SetupWizard
+) -> None:
+    verify(qtbot, wizard, DEMO_API_KEY)
+    wizard.next()
+    consent = wizard.page(Step.CONSENT)
+    assert wizard.currentId() == Step.CONSENT and wizard.draft.consent is None
+    assert not any(b.isChecked() for b in consent.buttons.values())
+    assert not consent.isComplete()
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert consent.table.item(3, 1).text() == "depends on the mode you choose"
+    consent.buttons[ConsentMode.INFERRED].click()
+    assert consent.isComplete() and wizard.button(QWizard.WizardButton.NextButton).isEnabled()

@@ -1,16 +1,15 @@
-"""Klaviyo → See details: change the lists and the mapping, or disconnect."""
+"""Klaviyo → See details: change the lists and the mapping; the connection's own tab changes
+consent settings or disconnects (ui/integrations/connection_tab.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import html
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -20,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engage_desktop.core.mapping import MappingSpec
+from engage_desktop.actions import ActionError, Changes
+from engage_desktop.actions.connection import Lists
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.core.setup import VerifiedKey, mapping_problems
 from engage_desktop.klaviyo.errors import KlaviyoError
@@ -28,8 +28,9 @@ from engage_desktop.storage.connection import Connection
 from engage_desktop.storage.contacts import ContactRepo
 from engage_desktop.storage.database import DatabaseError
 from engage_desktop.storage.fields import FieldRepo
-from engage_desktop.sync.setup import KlaviyoSetup, disconnect, update_selection
+from engage_desktop.sync.setup import KlaviyoSetup
 from engage_desktop.ui.context import AppContext
+from engage_desktop.ui.integrations.connection_tab import ConnectionTab
 from engage_desktop.ui.widgets.list_picker import ListPicker
 from engage_desktop.ui.widgets.mapping_editor import MappingEditor
 from engage_desktop.ui.widgets.question import ask
@@ -38,7 +39,7 @@ from engage_desktop.ui.widgets.question import ask
 class KlaviyoDetailsDialog(QDialog):
     """Two tabs: "Contacts and map fields" (reusing the wizard's widgets) and "Connection"."""
 
-    updated = Signal(object, bool)  # Connection, lists changed (next run is full)
+    changed = Signal(object)  # Changes: what a save changed (screens reload only that)
     sync_requested = Signal(bool)  # full
     disconnected = Signal()
 
@@ -55,7 +56,10 @@ class KlaviyoDetailsDialog(QDialog):
         self.resize(860, 620)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._contacts_tab(), "&Contacts and map fields")
-        self.tabs.addTab(self._connection_tab(), "C&onnection")
+        self.connection = ConnectionTab(ctx, conn, self.tasks, key.masked)
+        self.connection.changed.connect(self.changed)
+        self.connection.disconnect_requested.connect(self._confirm_disconnect)
+        self.tabs.addTab(self.connection, "C&onnection")
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -77,7 +81,7 @@ class KlaviyoDetailsDialog(QDialog):
         self.picker.set_selection(self.conn.lists if self.conn.lists != () else ())
         fields = FieldRepo(self.ctx.db)
         self.editor = MappingEditor(dict(fields.fields()))
-        self.editor.set_mappings([MappingSpec(m.name, m.path, m.type) for m in fields.mappings()])
+        self.editor.set_mappings(fields.mappings())
         self.update_button = QPushButton("&Update")
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -116,6 +120,10 @@ class KlaviyoDetailsDialog(QDialog):
             return ()
         return None if self.picker.every_list() else self.picker.chosen()
 
+    def _lists_choice(self) -> Lists:
+        lists = self.chosen_lists()
+        return "all" if lists is None else lists
+
     def _check(self) -> None:
         self.picker.setEnabled(self.sync.isChecked())
         problems = mapping_problems(self.editor.mappings())
@@ -127,26 +135,24 @@ class KlaviyoDetailsDialog(QDialog):
 
     async def apply(self) -> Connection | None:
         """Update: save the lists and the mapping; a change of lists offers a sync now."""
-        lists = self.chosen_lists()
-        changed = lists != self.conn.lists
+        lists, mappings = self._lists_choice(), tuple(self.editor.mappings())
+        change = self.ctx.actions.connection.change_settings
         try:
-            conn = await self.ctx.write(
-                update_selection, self.ctx.db, lists, self.editor.mappings()
-            )
-        except (DatabaseError, ValueError) as exc:
-            self.message.setText(f"Could not save: {exc}")
+            done = await self.ctx.write(lambda: change(lists=lists, mappings=mappings))
+        except (ActionError, DatabaseError) as exc:
+            self.message.setStyleSheet("color: #b00020;")
+            self.message.setText(f"Could not save: {getattr(exc, 'message', exc)}")
             return None
-        self.conn = conn
+        lists_changed = done.connection.lists != self.conn.lists
+        self.conn = done.connection
         self.message.setStyleSheet("")
         self.message.setText(
-            "Saved. The lists changed: the next sync is a full sync."
-            if changed
-            else "Saved. The new mapping applies from the next sync."
+            " ".join(done.notes) or "Saved. The new mapping applies from the next sync."
         )
-        self.updated.emit(conn, changed)
-        if changed and lists != ():
+        self.changed.emit(done.changes | Changes(lists=lists_changed))
+        if lists_changed and done.connection.lists != ():
             self._offer_sync()
-        return conn
+        return done.connection
 
     def _offer_sync(self) -> None:
         self.question = ask(
@@ -158,37 +164,7 @@ class KlaviyoDetailsDialog(QDialog):
             no="&Later",
         )
 
-    # ----- tab 2 ----------------------------------------------------------------------------
-    def _connection_tab(self) -> QWidget:
-        tab = QWidget()
-        c = self.conn
-        form = QFormLayout()
-        form.addRow("Account:", QLabel(f"<b>{html.escape(c.account_name)}</b> ({c.account_id})"))
-        form.addRow("Base URL:", QLabel(html.escape(c.base_url)))
-        form.addRow("SMS consent:", QLabel(c.consent_mode.value.title()))
-        form.addRow("Phone numbers without +country:", QLabel(f"read as {c.default_region}"))
-        form.addRow("Automatic sync:", QLabel(f"every {c.schedule_hours} hours while Engage runs"))
-        form.addRow(
-            "API key:",
-            QLabel(
-                f"{self.verified.key.masked}, "
-                + ("in the system keyring" if c.key_in_keyring else "held for this session only")
-            ),
-        )
-        self.disconnect_button = QPushButton("&Disconnect…")
-        note = QLabel(
-            "Disconnecting stops syncing and removes the key from the keyring. Your contacts "
-            "stay in Engage."
-        )
-        note.setWordWrap(True)
-        layout = QVBoxLayout(tab)
-        layout.addLayout(form)
-        layout.addStretch(1)
-        layout.addWidget(note)
-        layout.addWidget(self.disconnect_button)
-        self.disconnect_button.clicked.connect(self._confirm_disconnect)
-        return tab
-
+    # ----- disconnecting ----------------------------------------------------------------------
     def _confirm_disconnect(self) -> None:
         self.question = ask(
             self,
@@ -201,6 +177,6 @@ class KlaviyoDetailsDialog(QDialog):
         )
 
     async def disconnect_account(self) -> None:
-        await self.ctx.write(disconnect, self.ctx.db, self.ctx.keys)
+        await self.ctx.write(self.ctx.actions.connection.disconnect)
         self.disconnected.emit()
         self.accept()

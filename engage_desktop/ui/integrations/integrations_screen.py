@@ -62,10 +62,10 @@ class KlaviyoTile(QFrame):
         )
         if key_missing:
             text += (
-                "<br><span style='color:#b00020'>The API key is not available (no system "
-                "keyring): reconnect to enter it again.</span>"
+                "<br><span style='color:#b00020'>The API key is not available (not in the "
+                "keyring, or the keyring is locked): Reconnect to enter it. Nothing else "
+                "changes.</span>"
             )
-            self._connected = False  # the button opens the wizard
         self.state.setText(text)
         self.button.setText("&Reconnect…" if key_missing else "See &details")
 

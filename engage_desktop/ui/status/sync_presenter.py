@@ -61,6 +61,10 @@ class SyncPresenter(QObject):
         self._version = ContactTable(self._db).data_version()
         self.show_idle()
 
+    def show_refused(self, reason: str) -> None:
+        for panel in self.panels:
+            panel.show_refused(reason)
+
     def show_idle(self) -> None:
         last = RunRepo(self._db).last()
         due = self._next_due() if ConnectionRepo(self._db).get() is not None else None

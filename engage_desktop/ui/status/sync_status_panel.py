@@ -155,6 +155,17 @@ class SyncStatusPanel(QFrame):
         )
         self._buttons()
 
+    def show_refused(self, reason: str) -> None:
+        """A sync that could not start (no key, not connected): say why, here, not only in
+        the status bar."""
+        self._running_here = False
+        self._pending = None
+        self.bar.hide()
+        self.cancel.hide()
+        self.headline.setText("<b style='color:#b00020'>The sync could not start</b>")
+        self.detail.setText(reason)
+        self._buttons()
+
     def set_blocked(self, reason: str | None) -> None:
         """Why the buttons are off (not connected, a run elsewhere); None: they are on."""
         self._blocked = reason

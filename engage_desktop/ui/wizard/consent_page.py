@@ -90,11 +90,18 @@ class ConsentPage(QWizardPage):
         row.addStretch(1)
         layout.addLayout(row)
         self.region.currentIndexChanged.connect(self._region_chosen)
-        self.buttons[wizard.draft.consent].setChecked(True)
-        self._fill(wizard.draft.consent)
+        chosen = wizard.draft.consent
+        if chosen is not None:
+            self.buttons[chosen].setChecked(True)
+        self._fill(chosen)
 
     def initializePage(self) -> None:
-        self.buttons[self._wizard.draft.consent].setFocus()
+        chosen = self._wizard.draft.consent
+        self.buttons[chosen or ConsentMode.EXPLICIT].setFocus()
+
+    def isComplete(self) -> bool:
+        """Consent is the user's choice: Next stays off until one mode is picked."""
+        return self._wizard.draft.consent is not None
 
     def _region_chosen(self) -> None:
         self._wizard.draft = replace(self._wizard.draft, default_region=self.region.currentData())
@@ -102,11 +109,14 @@ class ConsentPage(QWizardPage):
     def _chosen(self, mode: ConsentMode) -> None:
         self._wizard.draft = replace(self._wizard.draft, consent=mode)
         self._fill(mode)
+        self.completeChanged.emit()
 
-    def _fill(self, mode: ConsentMode) -> None:
-        for row, (klaviyo, status) in enumerate(consent_table(mode)):
+    def _fill(self, mode: ConsentMode | None) -> None:
+        for row, (klaviyo, status) in enumerate(consent_table(mode or ConsentMode.EXPLICIT)):
             self.table.setItem(row, 0, QTableWidgetItem(klaviyo))
             shown = status.label
             if status is SmsStatus.NEVER_SUBSCRIBED:
                 shown += " (not messageable)"
+            if mode is None and klaviyo in ("NEVER_SUBSCRIBED", "no SMS consent"):
+                shown = "depends on the mode you choose"
             self.table.setItem(row, 1, QTableWidgetItem(shown))

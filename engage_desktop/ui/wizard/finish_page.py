@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWizard, QWizardPage
 
+from engage_desktop.actions import ActionError
+from engage_desktop.actions.connection import plan_from_draft
 from engage_desktop.core.setup import Step, summary_lines
 from engage_desktop.storage.database import DatabaseError
-from engage_desktop.sync.setup import save_setup
 from engage_desktop.ui.widgets.busy_bar import busy_bar
 
 if TYPE_CHECKING:
@@ -46,15 +47,24 @@ class FinishPage(QWizardPage):
         contacts: ContactsPage = self._wizard.page(Step.CONTACTS)  # type: ignore[assignment]
         lines = summary_lines(self._wizard.draft, contacts.list_names())
         self.summary.setText("<br>".join(html.escape(line) for line in lines))
-        if self._wizard.ctx.keys.usable():
+        self.keyring_note.clear()
+        self._wizard.tasks.spawn(self._say_where_the_key_goes())
+
+    async def _say_where_the_key_goes(self) -> None:
+        ctx = self._wizard.ctx  # asking the keyring may block (an unlock prompt): not here
+        if await ctx.blocking_io(ctx.credentials.keyring_usable):
+            self.keyring_note.setStyleSheet("")
             self.keyring_note.setText(
                 "The API key goes to your system keyring, never to a file. Your first sync "
                 "starts as soon as you connect."
             )
         else:
+            self.keyring_note.setStyleSheet("color: #8a4b00;")
             self.keyring_note.setText(
-                "This computer has no system keyring: the key is kept only while Engage runs. "
-                "After a restart, open Integrations → Klaviyo to enter it again."
+                "This computer has no usable keyring, so the API key cannot be stored: it is "
+                "kept only while Engage runs, and after a restart Integrations → Klaviyo asks "
+                "for it again. To keep it, unlock or install a keyring (GNOME Keyring, "
+                "KWallet); on a server, set KLAVIYO_API_KEY."
             )
 
     def validatePage(self) -> bool:
@@ -69,10 +79,14 @@ class FinishPage(QWizardPage):
         self.busy.show()
         self.error.clear()
         self._buttons_enabled(False)  # a save half-way must not be cancelled
+        ctx = self._wizard.ctx
         try:
-            conn, kept = await self._wizard.ctx.write(
-                save_setup, self._wizard.ctx.db, self._wizard.ctx.keys, self._wizard.draft
+            done = await ctx.write(
+                ctx.actions.connection.connect, plan_from_draft(self._wizard.draft)
             )
+        except ActionError as exc:
+            self.error.setText(exc.message)
+            return
         except (DatabaseError, OSError) as exc:
             self.error.setText(f"Could not save the connection: {exc}. Nothing was changed.")
             return
@@ -81,7 +95,7 @@ class FinishPage(QWizardPage):
             self.busy.hide()
             self._buttons_enabled(True)
         self._saved = True
-        self._wizard.report_connected(conn, kept)
+        self._wizard.report_connected(done)
         self._wizard.accept()
 
     def _buttons_enabled(self, on: bool) -> None:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWizardPage
 
-from engage_desktop.core.mapping import MappingSpec
 from engage_desktop.core.setup import mapping_problems
 from engage_desktop.klaviyo.errors import KlaviyoError
 from engage_desktop.storage.fields import FieldRepo
@@ -34,7 +33,7 @@ class MapFieldsPage(QWizardPage):
         )
         repo = FieldRepo(wizard.ctx.db)
         self.editor = MappingEditor(dict(repo.fields()))
-        self.editor.set_mappings([MappingSpec(m.name, m.path, m.type) for m in repo.mappings()])
+        self.editor.set_mappings(repo.mappings())
         self.busy = busy_bar()
         self.status = QLabel()
         layout = QVBoxLayout(self)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget, QWizard
 
+from engage_desktop.actions import Connected
 from engage_desktop.core.setup import SetupDraft, Step, next_step
-from engage_desktop.storage.connection import Connection
 from engage_desktop.sync.setup import KlaviyoSetup
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.wizard.api_key_page import ApiKeyPage
@@ -19,7 +19,7 @@ from engage_desktop.ui.wizard.map_fields_page import MapFieldsPage
 class SetupWizard(QWizard):
     """Collects a `SetupDraft` page by page; Connect saves it; Cancel leaves nothing."""
 
-    connected = Signal(object, bool)  # Connection, key kept in the keyring
+    connected = Signal(object)  # actions.Connected
 
     def __init__(
         self, ctx: AppContext, demo_url: str | None = None, parent: QWidget | None = None
@@ -46,8 +46,8 @@ class SetupWizard(QWizard):
         after = next_step(self.draft, Step(self.currentId()))
         return -1 if after is None else int(after)
 
-    def report_connected(self, conn: Connection, key_kept: bool) -> None:
-        self.connected.emit(conn, key_kept)
+    def report_connected(self, done: Connected) -> None:
+        self.connected.emit(done)
 
     def _closed(self) -> None:
         self.tasks.cancel()
