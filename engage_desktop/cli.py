@@ -16,7 +16,7 @@ from pathlib import Path
 
 from engage_desktop import __version__
 from engage_desktop.actions import EXIT_TABLE, ActionError, Exit
-from engage_desktop.commands import COMMANDS, add_parsers, build_actions, interactive_client_factory
+from engage_desktop.commands import add_parsers, build_actions, interactive_client_factory
 from engage_desktop.commands import run as run_command
 from engage_desktop.config import DATA_DIR_ENV, data_dir, private_files, setup_logging
 from engage_desktop.core.secrets import redact
@@ -258,7 +258,6 @@ def _main(args: argparse.Namespace) -> int:
         return _run_emulator(args)
     if args.command == "verify-key":
         return _verify_key(args)
-    assert args.command in COMMANDS
     from engage_desktop.storage.database import DB_NAME, DatabaseError, open_database
 
     created = not (folder / DB_NAME).exists()

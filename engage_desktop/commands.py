@@ -25,19 +25,35 @@ from engage_desktop.storage.database import DB_NAME, Database
 from engage_desktop.sync.events import Event, SyncProgress, SyncRefused, SyncResult, event_line
 
 KEY_ENV = "KLAVIYO_API_KEY"
-COMMANDS = ("connect", "sync", "status", "contacts", "optout")
 OPT_OUT_WAIT_S = 10.0  # how long `optout` waits for Klaviyo before saying it is queued
 
 
-def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
-    c = sub.add_parser(
+Handler = Callable[[argparse.Namespace, Actions], int]
+# What each command runs: `connect` by provider ("connect klaviyo"), the others by name.
+# Other services' command modules add theirs (their `add_parsers` registers them).
+HANDLERS: dict[str, Handler] = {}
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> Any:
+    """The commands of this module; returns `connect`'s provider subparsers for other
+    services' command modules to add theirs."""
+    connect = sub.add_parser(
         "connect",
+        parents=[common],
+        help="connect a service (Klaviyo), or change its connection",
+        description="Checks the credentials live and saves the connection. Run again to change "
+        "it: what you do not name stays as it is.",
+    )
+    providers = connect.add_subparsers(
+        dest="provider", metavar="SERVICE", required=True, help="the service to connect"
+    )
+    c = providers.add_parser(
+        "klaviyo",
         parents=[common],
         help="connect to Klaviyo, or change the connection (key from env KLAVIYO_API_KEY)",
         description="Checks the key live and saves the connection. Run again to change it: "
         "what you do not name stays as it is (consent, lists, region, mappings, schedule).",
     )
-    c.add_argument("provider", choices=["klaviyo"], help="the service to connect")
     c.add_argument("--base-url", help="Klaviyo's address (default https://a.klaviyo.com)")
     c.add_argument(
         "--consent",
@@ -81,6 +97,16 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     ct.add_argument("--json", action="store_true", help="one JSON object per line")
     o = sub.add_parser("optout", parents=[common], help="opt a phone number out and tell Klaviyo")
     o.add_argument("phone", help="the number, written any way (+1 415 555 0100, 0415…)")
+    HANDLERS.update(
+        {
+            "connect klaviyo": _connect,
+            "sync": _sync,
+            "status": _status,
+            "contacts": _contacts,
+            "optout": _optout,
+        }
+    )
+    return providers
 
 
 def run(
@@ -88,13 +114,8 @@ def run(
 ) -> int:
     """Run the command; `created`: this command made the database (a failed first connect
     removes it again)."""
-    handler: Callable[[argparse.Namespace, Actions], int] = {
-        "connect": _connect,
-        "sync": _sync,
-        "status": _status,
-        "contacts": _contacts,
-        "optout": _optout,
-    }[args.command]
+    name = f"connect {args.provider}" if args.command == "connect" else args.command
+    handler = HANDLERS[name]
     try:
         code = handler(args, actions)
     except NeedsConfirmation as exc:
