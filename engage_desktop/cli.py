@@ -217,6 +217,12 @@ def _run_gui(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot use data folder: {exc}", file=sys.stderr)
         return Exit.CONFIG
+    from engage_desktop.ui.platform_check import window_problem
+
+    problem = window_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return Exit.CONFIG
     from engage_desktop import app
 
     if args.demo:
