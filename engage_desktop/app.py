@@ -171,6 +171,20 @@ class EngageApp:
         self.window.close_requested.connect(self._close_requested)
         self.window.quit_requested.connect(self.quit)
         self.window.settings_requested.connect(self.open_settings)
+        # A sync's first progress names its run: Sync history lists it as running at once.
+        self.bridge.progress_changed.connect(lambda p: self.history.show_running(p.run_id))
+
+        def open_contact(contact_id: int) -> None:
+            self.window.show_screen(Screen.CONTACTS)
+            self.contacts.show_contact(contact_id)
+
+        def open_mapping(field: str) -> None:
+            """Integrations → Klaviyo → See details, on the mapping with this field's row."""
+            self.window.show_screen(Screen.INTEGRATIONS)
+            self.ctx.spawn(self.klaviyo.open_details(field))
+
+        self.history.contact_requested.connect(open_contact)
+        self.history.mapping_requested.connect(open_mapping)
 
     # ----- syncs ---------------------------------------------------------------------------------
     def sync_now(self, full: bool) -> None:

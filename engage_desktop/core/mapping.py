@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,9 @@ class MappingSpec:
     type: FieldType = FieldType.TEXT
 
 
+EMPTY_ROW = "Name a platform field and its Klaviyo field, or remove the row."
+
+
 class MappingError(ValueError):
     """A mapping that cannot be saved, with the reason in plain words."""
 
@@ -72,10 +76,14 @@ def validate_mappings(specs: list[MappingSpec]) -> list[str]:
 
 
 def mapping_row_errors(specs: list[MappingSpec]) -> list[tuple[int, str]]:
-    """The blocking errors with the row each belongs to."""
+    """The blocking errors with the row each belongs to (a row that is still empty is one
+    error, not one for its name and one for its Klaviyo field)."""
     errors: list[tuple[int, str]] = []
     seen: set[str] = set()
     for row, spec in enumerate(specs):
+        if not spec.name and not spec.path:
+            errors.append((row, EMPTY_ROW))
+            continue
         if not spec.name:
             errors.append((row, "A platform field name is empty."))
         if not spec.path:
@@ -95,13 +103,18 @@ class MappingWarning:
     row: int
     kind: str  # "type" | "no_exact_match" | "not_seen"
     message: str
+    suggestion: str | None = None  # a Klaviyo field to use instead (one click applies it)
 
 
 def mapping_warnings(
-    specs: list[MappingSpec], sample: list[dict[str, Any]], known_paths: list[str]
+    specs: list[MappingSpec],
+    sample: list[dict[str, Any]],
+    known_paths: list[str],
+    new_fields: Collection[str] = (),
 ) -> list[MappingWarning]:
     """Warnings from sampled profiles' attributes: values that do not fit the platform type,
-    a Klaviyo name with no exact match (with a near match to suggest), one not in the sample."""
+    a Klaviyo name with no exact match (with a near match to suggest), one not in the sample.
+    `new_fields` are created on save: their contacts have no old value to keep."""
     out: list[MappingWarning] = []
     for row, spec in enumerate(specs):
         values = [v for v in (value_at(a, spec.path) for a in sample) if v is not None]
@@ -112,7 +125,10 @@ def mapping_warnings(
             hint = f' Did you mean "{near[0]}"?' if near else ""
             out.append(
                 MappingWarning(
-                    row, "no_exact_match", f'No Klaviyo field is named exactly "{spec.path}".{hint}'
+                    row,
+                    "no_exact_match",
+                    f'No Klaviyo field is named exactly "{spec.path}".{hint}',
+                    near[0] if near else None,
                 )
             )
         elif not values:
@@ -121,16 +137,46 @@ def mapping_warnings(
             )
         bad = [v for v in values if not coerce(v, spec.type).ok]
         if bad:
+            outcome = (
+                "those contacts get no value for it"
+                if spec.name in new_fields
+                else "those contacts keep their old value"
+            )
             out.append(
                 MappingWarning(
                     row,
                     "type",
                     f'{len(bad)} of {len(values)} sampled values of "{spec.path}" are not '
-                    f"{spec.type.value} (e.g. {str(bad[0])[:40]!r}); those contacts keep their "
-                    f"old value.",
+                    f"{spec.type.value}s (e.g. {str(bad[0])[:40]!r}); {outcome}.",
                 )
             )
     return out
+
+
+def row_label(spec: MappingSpec) -> str:
+    """How a mapping row is named in a list of problems: "Shoe size ← properties.shoe"."""
+    if not spec.name and not spec.path:
+        return "Empty row"
+    return f"{spec.name or '(no name)'} ← {spec.path or '(no Klaviyo field)'}"
+
+
+# The endings of the reasons `core.fields.coerce` gives for a value of the wrong type (with or
+# without the quoted value before them), and the start of a built-in text field's.
+_TYPE_REASON_ENDINGS = (
+    "not a number",
+    "not a date",
+    "not an ISO 8601 date",
+    "too large to be a number",
+    "not a finite number",
+    "epoch seconds out of range",
+)
+_BUILTIN_NOT_TEXT = "not text ("
+
+
+def is_type_problem(reason: str) -> bool:
+    """Whether a sync issue's reason says a value did not fit its field's type: the mapping
+    (the field's type, or the Klaviyo field it reads) is where to fix it."""
+    return reason.startswith(_BUILTIN_NOT_TEXT) or reason.endswith(_TYPE_REASON_ENDINGS)
 
 
 def value_at(attributes: dict[str, Any], path: str) -> Any:

@@ -11,6 +11,7 @@ from enum import IntEnum
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.core.mapping import CONTACT_COLUMNS, MappingSpec, validate_mappings
 from engage_desktop.core.secrets import ApiKey, looks_like_private_key
+from engage_desktop.core.words import plural
 
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
 
@@ -46,6 +47,9 @@ class SetupDraft:
     every_list: bool = False  # every list, including lists created later
     lists: tuple[str, ...] = ()
     mappings: tuple[MappingSpec, ...] = ()
+    # The mapping page's unresolved warnings, one line each ("Shoe ← properties.shoe: …"):
+    # Finish repeats them, so nobody connects past one unseen.
+    mapping_warnings: tuple[str, ...] = ()
     default_region: str = "US"
     demo: bool = False
 
@@ -128,10 +132,11 @@ def summary_lines(draft: SetupDraft, list_names: dict[str, str]) -> list[str]:
         lines.append("Contacts: every list, including lists created later")
     else:
         names = [list_names.get(i, i) for i in draft.lists]
-        lines.append(f"Contacts: {len(names)} list(s): {', '.join(names)}")
+        lines.append(f"Contacts: {plural(len(names), 'list')}: {', '.join(names)}")
     if draft.sync_contacts:
         for spec in draft.mappings:
             lines.append(f"Field: {spec.name} ({spec.type.value}) ← {spec.path}")
+        lines += [f"Warning: {warning}" for warning in draft.mapping_warnings]
     if v and v.missing_scopes:
         lines.append(
             "Warning: the key lacks " + ", ".join(v.missing_scopes) + " — opt-outs cannot be sent"

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import peewee
 
 from engage_desktop.core.runs import RUN_COUNTS as COUNTS
+from engage_desktop.core.sources import source_label
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,50 @@ class IssueRow(NamedTuple):
 
 
 _ISSUE_SELECT = f"SELECT {', '.join(IssueRow._fields)} FROM sync_issues"
+
+
+class IssueDetail(NamedTuple):
+    """One issue as people read it: whose contact (name, phone, email), the field, the problem."""
+
+    contact_id: int | None  # the record's contact now (a merge may have moved it); None: none
+    name: str | None
+    phone: str | None
+    email: str | None
+    field: str | None
+    value: str | None
+    reason: str
+    source: str | None
+    profile_id: str | None
+
+
+class IssueGroup(NamedTuple):
+    """Identical problems of one run: a field, what was wrong with its values, how many."""
+
+    field: str | None
+    problem: str  # the reason without the value it quotes: "not an ISO 8601 date"
+    issues: int
+    values: int  # how many different values
+    example: str  # one whole reason: "'12' is not an ISO 8601 date"
+
+
+# A reason that starts by quoting its value ("'12' is not a number": core/fields.py quotes the
+# first 40 characters) is grouped without it, so a thousand different bad dates make one group.
+_QUOTED = "('''' || substr(i.value, 1, 40) || ''' is ')"
+_PROBLEM = (
+    f"(CASE WHEN i.value IS NOT NULL AND substr(i.reason, 1, length({_QUOTED})) = {_QUOTED}"
+    f" THEN substr(i.reason, length({_QUOTED}) + 1) ELSE i.reason END)"
+)
+# The source record's current contact first: a merge may have moved it since the run.
+_DETAIL_SELECT = (
+    "SELECT c.id AS contact_id,"
+    " nullif(trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), '') AS name,"
+    " coalesce(c.phone, c.phone_raw) AS phone, c.email, i.field, i.value, i.reason, i.source,"
+    " i.profile_id FROM sync_issues i"
+    " LEFT JOIN contact_sources s ON s.source = i.source AND s.external_id = i.profile_id"
+    " LEFT JOIN contacts c ON c.id = coalesce(s.contact_id, i.contact_id)"
+    " WHERE i.run_id = ?"
+)
+CSV_HEADER = ("run", "name", "phone", "email", "field", "value", "reason", "source", "profile_id")
 
 
 class RunRepo:
@@ -150,22 +195,44 @@ class RunRepo:
         return int(n)
 
     def issues(self, run_id: int) -> list[IssueRow]:
-        """A run's issues, in the order they were found."""
+        """A run's issues as stored, in the order they were found."""
         cursor = self.db.execute_sql(f"{_ISSUE_SELECT} WHERE run_id = ? ORDER BY id", (run_id,))
         return list(map(IssueRow._make, cursor))
 
+    def issue_details(self, run_id: int, group: IssueGroup | None = None) -> list[IssueDetail]:
+        """A run's issues with their contacts, in the order they were found; only those of
+        `group` when one is given."""
+        where, args = _group_filter(group)
+        cursor = self.db.execute_sql(f"{_DETAIL_SELECT}{where} ORDER BY i.id", (run_id, *args))
+        return list(map(IssueDetail._make, cursor))
+
+    def issue_groups(self, run_id: int) -> list[IssueGroup]:
+        """The run's identical problems (one field, one reason but for the value it quotes),
+        the most frequent first."""
+        cursor = self.db.execute_sql(
+            "SELECT field, problem, count(*) AS n, count(DISTINCT value), min(reason)"
+            f" FROM (SELECT i.field, i.value, i.reason, {_PROBLEM} AS problem"
+            " FROM sync_issues i WHERE i.run_id = ?)"
+            " GROUP BY field, problem ORDER BY n DESC, field, problem",
+            (run_id,),
+        )
+        return list(map(IssueGroup._make, cursor))
+
     def export_issues_csv(self, run_id: int, path: Path) -> int:
-        """Write a run's issues to a CSV file (UTF-8 with BOM, so spreadsheets read accents);
-        returns how many rows were written. The file appears whole or not at all."""
+        """Write a run's issues to a CSV file (UTF-8 with BOM, so spreadsheets read accents):
+        the contact's name, phone and email, the field, value and reason, and last the record's
+        id in its source, for support. Returns how many rows were written; the file appears
+        whole or not at all."""
         tmp = path.with_name(path.name + ".part")
         n = 0
-        cursor = self.db.execute_sql(f"{_ISSUE_SELECT} WHERE run_id = ? ORDER BY id", (run_id,))
+        cursor = self.db.execute_sql(f"{_DETAIL_SELECT} ORDER BY i.id", (run_id,))
         with tmp.open("w", newline="", encoding="utf-8-sig") as f:
             out = csv.writer(f)
-            out.writerow(["run", "klaviyo_profile_id", "contact_id", "field", "value", "reason"])
-            for issue in map(IssueRow._make, cursor):
-                values = (issue.profile_id, issue.contact_id, issue.field, issue.value)
-                out.writerow([run_id, *("" if v is None else v for v in values), issue.reason])
+            out.writerow(CSV_HEADER)
+            for d in map(IssueDetail._make, cursor):
+                source = None if d.source is None else source_label(d.source)
+                shown = (d.name, d.phone, d.email, d.field, d.value, d.reason, source)
+                out.writerow([run_id, *("" if v is None else v for v in (*shown, d.profile_id))])
                 n += 1
         tmp.replace(path)
         return n
@@ -177,3 +244,10 @@ class RunRepo:
                 "INSERT INTO sync_issues (run_id, field, value, reason) VALUES (?, ?, ?, ?)",
                 [(run_id, *r) for r in rows],
             )
+
+
+def _group_filter(group: IssueGroup | None) -> tuple[str, tuple[Any, ...]]:
+    """The WHERE clause that keeps one group's issues (the same key `issue_groups` groups by)."""
+    if group is None:
+        return "", ()
+    return f" AND i.field IS ? AND {_PROBLEM} = ?", (group.field, group.problem)

@@ -7,9 +7,9 @@ from enum import IntEnum
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -38,6 +38,12 @@ NAV = (
 )
 
 
+DEFAULT_SIZE = (1200, 760)
+# Every screen is laid out to work from here up (tests/ui/test_layouts.py checks both sizes).
+MINIMUM_SIZE = (900, 600)
+NAV_PADDING = 76  # the item's indent, padding and margins (resources/style.qss), and a gap
+
+
 class MainWindow(QMainWindow):
     """Navigation tree + stacked screens + a menu; the app wires what the screens ask for."""
 
@@ -49,12 +55,13 @@ class MainWindow(QMainWindow):
     def __init__(self, screens: dict[Screen, QWidget], title: str = "Engage Desktop") -> None:
         super().__init__()
         self.setWindowTitle(title)
-        self.resize(1200, 760)
+        self.setMinimumSize(*MINIMUM_SIZE)
+        self.resize(*DEFAULT_SIZE)
         self.nav = QTreeWidget()
         self.nav.setHeaderHidden(True)
         self.nav.setRootIsDecorated(False)
         self.nav.setIndentation(14)
-        self.nav.setMaximumWidth(230)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.nav.setAccessibleName("Navigation")
         self.nav.setObjectName("nav")
         self.stack = QStackedWidget()
@@ -74,11 +81,17 @@ class MainWindow(QMainWindow):
             self._items[screen] = item
             self.stack.addWidget(screens[screen])
         self.nav.expandAll()
-        split = QSplitter()
-        split.addWidget(self.nav)
-        split.addWidget(self.stack)
-        split.setStretchFactor(1, 1)
-        self.setCentralWidget(split)
+        widest = max(self.nav.fontMetrics().horizontalAdvance(label) for _, label, _ in NAV)
+        self.nav.setFixedWidth(widest + NAV_PADDING)
+        # A fixed navigation column and the screen beside it: no splitter, whose grip only
+        # offered to open an empty gap between the two.
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         self._menus()
         self.nav.currentItemChanged.connect(self._nav_changed)
 

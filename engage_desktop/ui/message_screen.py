@@ -6,7 +6,7 @@ import asyncio
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -15,8 +15,13 @@ from PySide6.QtWidgets import (
 )
 
 from engage_desktop.core.segments import count_segments
+from engage_desktop.core.words import plural
 from engage_desktop.storage.contact_table import ContactTable, Recipients
 from engage_desktop.ui.context import AppContext
+
+# The list box is as wide as a long list name ("Klaviyo: Black Friday 2025"), not the window:
+# a box across the whole screen reads as a text field.
+LIST_CHARS = 36
 
 
 class NewMessageScreen(QWidget):
@@ -45,16 +50,26 @@ class NewMessageScreen(QWidget):
         note.setWordWrap(True)
         note.setStyleSheet("color: #8a6d00;")
         self.top = QVBoxLayout()  # the sync status panel goes here
-        form = QFormLayout()
-        form.addRow("&To:", self.list_choice)
-        form.addRow("", self.audience)
+        to = QLabel("&To:")
+        to.setBuddy(self.list_choice)
+        self.list_choice.setMinimumContentsLength(LIST_CHARS)
+        self.list_choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        choose = QHBoxLayout()
+        choose.addWidget(to)
+        choose.addWidget(self.list_choice)
+        choose.addStretch(1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.counter, 1)
+        bottom.addWidget(self.send)
         layout = QVBoxLayout(self)
         layout.addLayout(self.top)
-        layout.addLayout(form)
+        layout.addLayout(choose)
+        layout.addWidget(self.audience)
         layout.addWidget(self.editor, 1)
-        layout.addWidget(self.counter)
         layout.addWidget(note)
-        layout.addWidget(self.send)
+        layout.addLayout(bottom)
         self.list_choice.currentIndexChanged.connect(lambda _: self.refresh())
         self.editor.textChanged.connect(self._count)
         self._count()
@@ -88,11 +103,11 @@ class NewMessageScreen(QWidget):
         left_out = [
             (r.opted_out, "opted out"),
             (r.never_subscribed, "never subscribed (Explicit consent)"),
-            (r.no_valid_phone, "no valid phone number"),
+            (r.no_valid_phone, "without a valid phone number"),
         ]
         parts = [f"{n:,} {why}" for n, why in left_out if n]
         self.audience.setText(
-            f"<b>{r.eligible:,}</b> of {r.total:,} contacts will receive it."
+            f"<b>{r.eligible:,}</b> of {plural(r.total, 'contact')} will receive it."
             + (f" Left out: {', '.join(parts)}." if parts else "")
         )
 

@@ -1,4 +1,5 @@
-"""Settings: the sync schedule, the tray, and completion emails (with a test email)."""
+"""Settings: the sync schedule, the tray (where there is one), and completion emails (with a
+test email)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
@@ -63,12 +65,15 @@ class SettingsDialog(QDialog):
         self.hours = QSpinBox(minimum=SCHEDULE_MIN_H, maximum=SCHEDULE_MAX_H, suffix=" hours")
         self.hours.setValue(conn.schedule_hours if conn else 24)
         self.hours.setEnabled(conn is not None)
-        self.tray = QCheckBox("Keep running in the system tray when the window closes")
-        self.tray.setChecked(self.settings.keep_in_tray)
         sync_box = QGroupBox("Sync")
         sync_form = QFormLayout(sync_box)
         sync_form.addRow("Sync &automatically every:", self.hours)
-        sync_form.addRow(self.tray)
+        # Without a tray, closing the window quits (app.py): offering the tray would mislead.
+        self.tray: QCheckBox | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QCheckBox("&Keep running in the system tray when the window closes")
+            self.tray.setChecked(self.settings.keep_in_tray)
+            sync_form.addRow(self.tray)
 
         e = self.settings.email
         self.email_on = QGroupBox("Email me when a sync completes")
@@ -90,7 +95,7 @@ class SettingsDialog(QDialog):
         self.on_success.setChecked(e.on_success)
         self.on_failure = QCheckBox("after a failed sync")
         self.on_failure.setChecked(e.on_failure)
-        self.test = QPushButton("Send &test email")
+        self.test = QPushButton("Send a test e&mail")  # Alt+T is the To field
         self.test_result = QLabel()
         self.test_result.setWordWrap(True)
         form = QFormLayout(self.email_on)
@@ -172,7 +177,8 @@ class SettingsDialog(QDialog):
         if problems:
             self.problems.setText(" ".join(problems))
             return None
-        settings = replace(self.settings, keep_in_tray=self.tray.isChecked(), email=email)
+        in_tray = self.settings.keep_in_tray if self.tray is None else self.tray.isChecked()
+        settings = replace(self.settings, keep_in_tray=in_tray, email=email)
         password = self.password.text()
         hours = self.hours.value()
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engage_desktop.core.estimates import describe, first_sync_seconds
 from engage_desktop.core.fields import FieldType
 from engage_desktop.core.mapping import MappingSpec, discovered_paths, mapping_warnings
+from engage_desktop.core.secrets import ApiKey
+from engage_desktop.core.setup import SetupDraft, VerifiedKey, summary_lines
 
 SAMPLE = [
     {
@@ -57,3 +61,23 @@ def test_first_sync_estimate_follows_the_limits() -> None:
     every = first_sync_seconds(sizes, every_list=True)  # split over three endpoints
     assert 60 < every < 90
     assert describe(42) == "about 40 seconds" and describe(600) == "about 10 minutes"
+
+
+def test_finish_summary_repeats_unresolved_warnings_and_counts_in_words() -> None:
+    verified = VerifiedKey(ApiKey("pk_" + "x" * 30), "https://a.klaviyo.com", "A1", "Shop")
+    warning = 'Shoe ← properties.shoe size: No Klaviyo field is named exactly "…".'
+    draft = SetupDraft(
+        verified=verified,
+        lists=("L1",),
+        mappings=(MappingSpec("Shoe", "properties.shoe size"),),
+        mapping_warnings=(warning,),
+    )
+    lines = summary_lines(draft, {"L1": "VIP"})
+    assert "Contacts: 1 list: VIP" in lines
+    assert f"Warning: {warning}" in lines
+    two = summary_lines(replace(draft, lists=("L1", "L2")), {"L1": "VIP", "L2": "All"})
+    assert "Contacts: 2 lists: VIP, All" in two
+    # No contact sync: no mapping, so nothing to warn about.
+    assert not any(
+        warning in line for line in summary_lines(replace(draft, sync_contacts=False), {})
+    )

@@ -63,8 +63,8 @@ def test_issues_are_named_and_still_read_as_tuples(tmp_path: Path) -> None:
     assert runs.export_issues_csv(run, target) == 2
     rows = list(csv.reader(target.open(encoding="utf-8-sig")))
     assert rows[1:] == [
-        [str(run), "", "", "Phone", "12", "not a valid phone number"],
-        [str(run), "P9", "4", "", "", "could not be read"],
+        [str(run), "", "", "", "Phone", "12", "not a valid phone number", "", ""],
+        [str(run), "", "", "", "", "", "could not be read", "Klaviyo", "P9"],
     ]
 
 

@@ -64,7 +64,7 @@ def test_contacts_model_sorts_and_filters_in_sql(million: Database) -> None:
     assert requests == [("phone", True)]
     ids = table.ids(ContactQuery(sort="phone", descending=True))
     model.set_snapshot(ids)
-    assert model.data(model.index(0, 1)) == "+15551000000"
+    assert model.data(model.index(0, 1)) == "+1 555-100-0000"  # shown for people
     found = table.ids(ContactQuery(text="555 100-0000"))
     assert list(found) == [1_000_000]
     found = table.ids(ContactQuery(text="user12345@"))
@@ -111,7 +111,7 @@ def test_small_models(qtmodeltester: ModelTester, db: Database) -> None:
     qtmodeltester.check(history)
     assert history.data(history.index(0, 4)) == "succeeded"
     issues = IssuesTableModel()
-    issues.set_rows(runs.issues(run))
+    issues.set_rows(runs.issue_details(run))
     qtmodeltester.check(issues)
     listed = ListsTableModel()
     listed.set_rows(ContactTable(db).list_rows())
@@ -147,7 +147,10 @@ def test_columns_know_their_header_sort_and_cells(db: Database) -> None:
         == STATUS_COLOURS[SmsStatus.OPTED_OUT]
     )
     assert model.data(model.index(1, 1)) == "—"
+    assert model.data(model.index(0, 1)) == "+1 415-555-0101"
     assert model.data(model.index(0, 0), ID_ROLE) == 1
+    assert model.row_of(3) == 2 and model.row_of(3, hint=2) == 2 and model.row_of(3, hint=0) == 2
+    assert model.row_of(99, hint=1) is None
     keys = [model.sort_key(c) for c in range(model.columnCount())]
     assert keys == ["name", "phone", "email", "status", None, None, "updated"]
     assert all(k is None or k in ORDERS for k in keys)
@@ -179,10 +182,10 @@ def test_history_columns(db: Database) -> None:
     assert history.data(history.index(0, 4), Qt.ItemDataRole.ForegroundRole) is not None
     assert history.data(history.index(0, 2), Qt.ItemDataRole.ForegroundRole) is None
     issues = IssuesTableModel()
-    issues.set_rows(runs.issues(run))
+    issues.set_rows(runs.issue_details(run))
     cells = [issues.data(issues.index(0, c)) for c in range(issues.columnCount())]
-    assert cells == ["", "", "City", "", "too long"]
-    assert issues.data(issues.index(0, 4), Qt.ItemDataRole.ToolTipRole) == "too long"
+    assert cells == ["(not a contact)", "", "", "City", "", "too long"]
+    assert issues.data(issues.index(0, 5), Qt.ItemDataRole.ToolTipRole) == "too long"
     db.execute_sql(
         "INSERT INTO contact_lists (id, source, external_id, name, member_count)"
         " VALUES (1, 'KLAVIYO', 'L1', 'Klaviyo: VIP', 1200)"
@@ -191,7 +194,7 @@ def test_history_columns(db: Database) -> None:
     lists.set_rows(ContactTable(db).list_rows())
     assert [lists.data(lists.index(0, c)) for c in range(5)] == [
         "Klaviyo: VIP",
-        "KLAVIYO",
+        "Klaviyo",
         "0",
         "1,200",
         "never",

@@ -235,7 +235,7 @@ def test_the_wizard_works_from_the_keyboard_alone(
     qtbot.waitUntil(wizard.isActiveWindow, timeout=5000)
     page = wizard.page(Step.API_KEY)
     page.base_url.setText(URL)
-    page.key.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is page.key, timeout=5000)  # no click
     qtbot.keyClicks(page.key, DEMO_API_KEY)
     press(qtbot, Qt.Key.Key_Return)  # Enter verifies
     qtbot.waitUntil(page.isComplete, timeout=10000)

@@ -11,7 +11,9 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
 from engage_desktop.core.consent import SmsStatus
+from engage_desktop.core.sources import source_label
 from engage_desktop.storage.contact_table import ContactRow, ContactTable
+from engage_desktop.ui.widgets.phone_text import phone_text
 from engage_desktop.ui.widgets.read_only_table import Column, Index, ReadOnlyTableModel
 
 PAGE = 200
@@ -30,23 +32,48 @@ def listed_name(row: ContactRow) -> str:
     return ", ".join(x for x in (row.last_name, row.first_name) if x) or "(no name)"
 
 
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+def _sources(row: ContactRow) -> str:
+    return ", ".join(source_label(s) for s in row.sources.split(",") if s)
 
 
+# Widths by role (ColumnFitter): names, emails and lists share the width; the rest fit their
+# longest usual value. A narrow window keeps name, phone and status and hides the others, the
+# least needed first (the detail pane shows them all).
 COLUMNS: tuple[Column[ContactRow], ...] = (
-    Column("Name", listed_name, sort_key="name"),
-    Column("Phone", lambda r: r.phone or "—", sort_key="phone"),
-    Column("Email", lambda r: r.email or "", sort_key="email"),
+    Column("Name", listed_name, sort_key="name", stretch=3, sample="Martínez, Ana"),
+    Column(
+        "Phone",
+        lambda r: phone_text(r.phone) if r.phone else "—",
+        sort_key="phone",
+        sample="+44 20 7946 0958",
+    ),
+    Column(
+        "Email",
+        lambda r: r.email or "",
+        sort_key="email",
+        tooltip=lambda r: r.email or None,
+        stretch=4,
+        sample="ana@example.com",
+        elide=Qt.TextElideMode.ElideMiddle,  # both the person and the domain stay readable
+        shed=1,
+    ),
     Column(
         "SMS status",
         lambda r: r.status.label,
         sort_key="status",
         colour=lambda r: STATUS_COLOURS[r.status],
+        sample="Never subscribed",
     ),
-    Column("Sources", lambda r: r.sources),
-    Column("Lists", lambda r: r.lists, tooltip=lambda r: r.lists or None),
-    Column("Updated", lambda r: _when(r.updated_at), sort_key="updated"),
+    Column("Sources", _sources, tooltip=_sources, sample="Klaviyo", shed=4),
+    Column("Lists", lambda r: r.lists, tooltip=lambda r: r.lists or None, stretch=2, shed=2),
+    Column(
+        "Updated",
+        lambda r: datetime.fromtimestamp(r.updated_at).strftime("%Y-%m-%d"),
+        sort_key="updated",
+        tooltip=lambda r: datetime.fromtimestamp(r.updated_at).strftime("%Y-%m-%d %H:%M:%S"),
+        sample="2026-12-31",
+        shed=3,
+    ),
 )
 
 
@@ -101,7 +128,11 @@ class ContactsTableModel(ReadOnlyTableModel[ContactRow]):
     def contact_id(self, row: int) -> int | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
-    def row_of(self, contact_id: int) -> int | None:
+    def row_of(self, contact_id: int, hint: int = -1) -> int | None:
+        """The contact's row; `hint`, where it was, is checked first (a search through a
+        million ids takes 30 ms; after a sync the rows have mostly stayed where they were)."""
+        if 0 <= hint < len(self._ids) and self._ids[hint] == contact_id:
+            return hint
         try:
             return self._ids.index(contact_id)
         except ValueError:

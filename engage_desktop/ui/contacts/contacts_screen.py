@@ -14,20 +14,25 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from engage_desktop.core.sources import source_label
+from engage_desktop.core.words import plural
 from engage_desktop.storage.contact_table import ContactQuery, ContactTable
 from engage_desktop.ui.contacts.contact_detail import ContactDetailPane
 from engage_desktop.ui.contacts.contacts_model import ContactsTableModel
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.widgets.question import ask
-from engage_desktop.ui.widgets.read_only_table import row_view
+from engage_desktop.ui.widgets.read_only_table import ColumnFitter, row_view
 
 SEARCH_DELAY_MS = 250
 ROW_HEIGHT = 24
+# The pane takes a fifth of the width, within bounds that fit a phone number and most
+# email addresses on one line; the table keeps the rest.
+PANE_WIDTH = (260, 340)
+LIST_CHARS = 16
 
 
 class ContactsScreen(QWidget):
@@ -46,6 +51,11 @@ class ContactsScreen(QWidget):
         self.search = QLineEdit(placeholderText="Search name, phone or email  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.list_filter = QComboBox()
+        # As wide as a usual list name, not half the row: the search box keeps its hint.
+        self.list_filter.setMinimumContentsLength(LIST_CHARS)
+        self.list_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.list_filter.setAccessibleName("Filter by list")
         self.source_filter = QComboBox()
         self.source_filter.setAccessibleName("Filter by source")
@@ -58,27 +68,25 @@ class ContactsScreen(QWidget):
         rows = self.view.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(ROW_HEIGHT)
-        header = self.view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for col, width in enumerate((200, 140, 230, 120, 90, 220)):
-            self.view.setColumnWidth(col, width)
+        self.columns = ColumnFitter(self.view, self.model.columns)
         self.detail = ContactDetailPane()
+        self.detail.setMinimumWidth(PANE_WIDTH[0])
+        self.detail.setMaximumWidth(PANE_WIDTH[1])
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
 
         filters = QHBoxLayout()
-        filters.addWidget(self.search, 2)
-        filters.addWidget(self.list_filter, 1)
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.list_filter)
         filters.addWidget(self.source_filter)
         filters.addWidget(self.count)
-        split = QSplitter()
-        split.addWidget(self.view)
-        split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        # A plain layout, not a splitter: a splitter's grip invited dragging the pane away
+        # and showed as a stray mark between table and pane.
+        body = QHBoxLayout()
+        body.addWidget(self.view, 4)
+        body.addWidget(self.detail, 1)
         self.layout_ = QVBoxLayout(self)
         self.layout_.addLayout(filters)
-        self.layout_.addWidget(split, 1)
+        self.layout_.addLayout(body, 1)
 
         self.search.textChanged.connect(lambda _: self._search_timer.start())
         self._search_timer.timeout.connect(self._filters_changed)
@@ -101,20 +109,28 @@ class ContactsScreen(QWidget):
         ids: array[int] = await self.ctx.read(self.table_data.ids, query)
         if generation != self._generation:
             return  # a newer query won
-        current = self.current_contact()
+        current, was_at = self.current_contact(), self.view.currentIndex().row()
         if keep_rows:
             self.model.refresh(ids)
         else:
             self.model.set_snapshot(ids)
-        self.count.setText(f"{len(ids):,} contact{'s' if len(ids) != 1 else ''}")
-        if current is not None:
-            self.select_contact(current)
+        self.count.setText(plural(len(ids), "contact"))
+        row = None if current is None else self.model.row_of(current, was_at)
+        if row is not None:
+            self._select_row(row)  # its row may have moved, its values changed
+        else:  # filtered out, or removed: the pane must not show it as if it were listed
+            self.view.clearSelection()
+            self.detail.show_contact(None)
 
     def refresh_filters(self) -> None:
         """The lists and sources to filter by (after a sync they may change)."""
         for combo, first, items in (
             (self.list_filter, "All lists", self.table_data.lists()),
-            (self.source_filter, "All sources", [(s, s) for s in self.table_data.sources()]),
+            (
+                self.source_filter,
+                "All sources",
+                [(s, source_label(s)) for s in self.table_data.sources()],
+            ),
         ):
             chosen = combo.currentData()
             combo.blockSignals(True)
@@ -151,18 +167,44 @@ class ContactsScreen(QWidget):
         index = self.view.currentIndex()
         return self.model.contact_id(index.row()) if index.isValid() else None
 
+    def show_contact(self, contact_id: int) -> None:
+        """Select this contact; a search or filter hiding it is cleared first."""
+        if self.model.row_of(contact_id) is not None:
+            self.select_contact(contact_id)
+            return
+        inputs = (self.search, self.list_filter, self.source_filter)
+        for widget in inputs:  # one reload below, not one per cleared input
+            widget.blockSignals(True)
+        self.search.clear()
+        self.list_filter.setCurrentIndex(0)
+        self.source_filter.setCurrentIndex(0)
+        for widget in inputs:
+            widget.blockSignals(False)
+        self.query = replace(self.query, text="", list_id=None, source=None)
+        self.reload().add_done_callback(lambda _: self.select_contact(contact_id))
+
     def select_contact(self, contact_id: int) -> None:
-        row = self.model.row_of(contact_id)
+        """Select the contact's row and show it as it is now (after an opt-out the row is the
+        same, so no selection signal would refresh the pane)."""
+        row = self.model.row_of(contact_id, self.view.currentIndex().row())
         if row is not None:
-            self.view.setCurrentIndex(self.model.index(row, 0))
+            self._select_row(row)
+
+    def _select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        if index == self.view.currentIndex():
+            self._current_changed()
+        else:
+            self.view.setCurrentIndex(index)  # the pane follows through currentRowChanged
 
     def _current_changed(self) -> None:
+        """One short read by id on the GUI thread: the pane shows what the row shows."""
         contact_id = self.current_contact()
         detail = None if contact_id is None else self.table_data.detail(contact_id)
         self.detail.show_contact(detail)
 
     def _confirm_opt_out(self) -> None:
-        detail = self.detail.shown  # the contact on screen, read when it was selected
+        detail = self.detail.shown  # the contact on screen, as read when last shown
         if detail is None:
             return
         contact_id = detail.row.id

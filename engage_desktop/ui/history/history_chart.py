@@ -28,6 +28,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from engage_desktop.core.words import plural
 from engage_desktop.storage.runs import RunRecord
 
 
@@ -71,9 +72,12 @@ def describe(run: RunRecord) -> str:
         f"Run #{run.id}: {run.status}",
         f"{started}, {run.trigger}, {kind}",
         f"Duration: {duration}",
-        ", ".join(f"{m.label} {m.of(run):,}" for m in MEASURES[:3]),
-        f"Issues: {run.issues:,}",
     ]
+    if run.ended_at is None:  # a running run's counts are written when it ends
+        lines.append("Counts and issues: when it ends")
+    else:
+        lines.append(", ".join(f"{m.label} {m.of(run):,}" for m in MEASURES[:3]))
+        lines.append(f"Issues: {run.issues:,}")
     if run.error:
         lines.append(f"Error: {run.error}")
     return "\n".join(lines)
@@ -249,7 +253,7 @@ class HistoryChart(QWidget):
         items.append(("Cancelled", CANCELLED_COLOUR, "band"))
         width = sum(box + 6 + fm.horizontalAdvance(label) + 14 for label, _, _ in items)
         x = max(float(PAD + 4), self.width() - PAD - 4 - width)
-        title = f"Last {shown} run{'s' if shown != 1 else ''}, oldest to newest"
+        title = f"Last {plural(shown, 'run')}, oldest to newest"
         if PAD + 4 + fm.horizontalAdvance(title) + 16 < x:  # the legend matters more
             painter.setPen(MUTED)
             painter.drawText(QPointF(PAD + 4, y), title)

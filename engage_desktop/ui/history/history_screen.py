@@ -1,11 +1,14 @@
-"""Sync history: runs above, the selected run's issues below, with CSV export."""
+"""Sync history: runs above; below, the selected run's identical problems and its issues, each
+naming its contact (a double click opens it), with CSV export."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -17,16 +20,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engage_desktop.storage.runs import RunRepo
+from engage_desktop.core.mapping import is_type_problem
+from engage_desktop.core.sources import source_label
+from engage_desktop.core.words import plural
+from engage_desktop.storage.runs import IssueDetail, IssueGroup, RunRepo
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.history.history_chart import HistoryChart
-from engage_desktop.ui.history.runs_model import IssuesTableModel, RunsTableModel
+from engage_desktop.ui.history.runs_model import (
+    RUNNING,
+    IssueGroupsTableModel,
+    IssuesTableModel,
+    RunsTableModel,
+    group_text,
+)
 from engage_desktop.ui.widgets.read_only_table import row_view
 
 RUNS_SHOWN = 500
 
 
-def _table(model: RunsTableModel | IssuesTableModel) -> QTableView:
+def _table(model: QAbstractItemModel) -> QTableView:
     view = row_view(model)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -34,24 +46,52 @@ def _table(model: RunsTableModel | IssuesTableModel) -> QTableView:
 
 
 class HistoryScreen(QWidget):
-    """Every run with its counts and status; its issues, exportable as CSV."""
+    """Every run with its counts and status; its issues, grouped, linked to contact and mapping."""
+
+    contact_requested = Signal(int)  # contact id: show it in All Contacts
+    mapping_requested = Signal(str)  # platform field: show its row in the mapping editor
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.repo = RunRepo(ctx.db)
+        self.loading: asyncio.Task[None] | None = None
+        self._shown_run: int | None = None  # whose groups the groups table holds
         self.runs = RunsTableModel()
+        self.groups = IssueGroupsTableModel()
         self.issues = IssuesTableModel()
         self.chart = HistoryChart()
         self.runs_view = _table(self.runs)
+        self.groups_view = _table(self.groups)
+        self.groups_view.setWordWrap(False)  # one line a group; the tooltip has it whole
+        self.groups_view.setToolTip("Select a problem to see only its issues.")
         self.issues_view = _table(self.issues)
+        self.issues_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.detail = QLabel("Select a run to see its issues.")
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.export = QPushButton("&Export issues as CSV…")
         self.export.setEnabled(False)
+        self.show_all = QPushButton("Show &all issues")
+        self.show_all.setEnabled(False)
+        self.fix_mapping = QPushButton()
+        self.fix_mapping.hide()
         self.status = QLabel()
+        self.status.setWordWrap(True)
 
+        # Groups beside the issues they filter, not above them: the runs table keeps its
+        # height in a small window.
+        groups_panel = QWidget()
+        beside = QVBoxLayout(groups_panel)
+        beside.setContentsMargins(0, 0, 0, 0)
+        beside.addWidget(self.groups_view, 1)
+        beside.addWidget(self.show_all)
+        beside.addWidget(self.fix_mapping)
+        issues_split = QSplitter(Qt.Orientation.Horizontal)
+        issues_split.addWidget(groups_panel)
+        issues_split.addWidget(self.issues_view)
+        issues_split.setStretchFactor(0, 1)
+        issues_split.setStretchFactor(1, 3)
         below = QWidget()
         lower = QVBoxLayout(below)
         lower.setContentsMargins(0, 0, 0, 0)
@@ -59,7 +99,7 @@ class HistoryScreen(QWidget):
         bar.addWidget(self.detail, 1)
         bar.addWidget(self.export)
         lower.addLayout(bar)
-        lower.addWidget(self.issues_view, 1)
+        lower.addWidget(issues_split, 1)
         lower.addWidget(self.status)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.chart)
@@ -73,19 +113,30 @@ class HistoryScreen(QWidget):
 
         for col, width in enumerate((48, 150, 80, 90, 100, 80)):
             self.runs_view.setColumnWidth(col, width)
-        for col, width in enumerate((240, 80, 120, 200)):
+        for col, width in enumerate((130, 115, 160, 90, 70)):
             self.issues_view.setColumnWidth(col, width)
         self.runs_view.selectionModel().currentRowChanged.connect(self._run_chosen)
+        self.groups_view.selectionModel().currentRowChanged.connect(self._group_chosen)
+        # Enter or a double click (the platform's "activate") opens the issue's contact.
+        self.issues_view.activated.connect(self._issue_activated)
         # The chart draws the rows the table holds: no query of its own on the GUI thread.
         self.runs.modelReset.connect(lambda: self.chart.set_runs(self.runs.rows))
         self.chart.run_clicked.connect(self.show_run)
         self.export.clicked.connect(self._ask_export_path)
+        self.show_all.clicked.connect(self.show_every_issue)
+        self.fix_mapping.clicked.connect(self._fix_mapping)
 
+    # ----- runs -----------------------------------------------------------------------------
     def reload(self) -> None:
         chosen = self.current_run()
         self.runs.set_rows(self.repo.recent(RUNS_SHOWN))
         if chosen is not None:
             self.show_run(chosen)
+
+    def show_running(self, run_id: int) -> None:
+        """A sync is under way (its progress names its run): list it, once, as running."""
+        if self.runs.row_of(run_id) is None:
+            self.reload()
 
     def show_run(self, run_id: int) -> None:
         """Select a run (a notification or the status panel links here)."""
@@ -99,27 +150,87 @@ class HistoryScreen(QWidget):
         index = self.runs_view.currentIndex()
         return self.runs.rows[index.row()].id if index.isValid() else None
 
+    def current_group(self) -> IssueGroup | None:
+        return self.groups.row_at(self.groups_view.currentIndex())
+
     def _run_chosen(self) -> None:
         run_id = self.current_run()
         self.chart.set_current(run_id)
         if run_id is not None:
-            self.loading = self.ctx.spawn(self._show_issues(run_id))
+            self.loading = self.ctx.spawn(self._show_run_issues(run_id))
 
-    async def _show_issues(self, run_id: int) -> None:
-        """A run can have 100,000 issues: they are read off the GUI thread."""
-        issues = await self.ctx.read(self.repo.issues, run_id)
+    async def _show_run_issues(self, run_id: int) -> None:
+        """A run can have 100,000 issues: they are read (and grouped) off the GUI thread."""
+        groups = await self.ctx.read(self.repo.issue_groups, run_id)
+        issues = await self.ctx.read(self.repo.issue_details, run_id)
         run = self.repo.get(run_id)
         if run is None or run_id != self.current_run():
             return  # another run was chosen meanwhile
+        # The same run read again (a reload after another run): its chosen group stays.
+        keep = self.current_group() if run_id == self._shown_run else None
+        self._shown_run = run_id
+        self.groups.set_rows(groups)  # no group is current: every issue shows
         self.issues.set_rows(issues)
         self.export.setEnabled(bool(issues))
-        parts = [f"Run #{run.id}: {run.status}, {len(self.issues.rows):,} issue(s)."]
+        self._group_shown(None)
+        if keep in groups:
+            self.groups_view.setCurrentIndex(self.groups.index(groups.index(keep), 0))
+        if run.status == RUNNING:
+            parts = [f"Run #{run.id} is running: its counts and issues show when it ends."]
+        else:
+            parts = [f"Run #{run.id}: {run.status}, {plural(len(issues), 'issue')}."]
         if run.suspicious:
             parts.append(f"Warning: {run.suspicious}")
         if run.error:
             parts.append(f"Error: {run.error}")
         self.detail.setText(" ".join(parts))
 
+    # ----- groups -----------------------------------------------------------------------------
+    def show_every_issue(self) -> None:
+        self.groups_view.clearSelection()
+        self.groups_view.setCurrentIndex(QModelIndex())  # no group: every issue
+
+    def _group_chosen(self) -> None:
+        run_id = self.current_run()
+        if run_id is not None:
+            self.loading = self.ctx.spawn(self._show_group(run_id, self.current_group()))
+
+    async def _show_group(self, run_id: int, group: IssueGroup | None) -> None:
+        issues = await self.ctx.read(self.repo.issue_details, run_id, group)
+        if run_id != self.current_run() or group != self.current_group():
+            return  # another run or group was chosen meanwhile
+        self.issues.set_rows(issues)
+        self._group_shown(group)
+
+    def _group_shown(self, group: IssueGroup | None) -> None:
+        self.show_all.setEnabled(group is not None)
+        fixable = group is not None and group.field is not None and is_type_problem(group.example)
+        self.fix_mapping.setVisible(fixable)
+        if group is not None and group.field is not None:
+            self.fix_mapping.setText(f"&Fix the mapping of “{group.field}”…")
+        self.status.setText(f"Showing only {group_text(group)}." if group is not None else "")
+
+    def _fix_mapping(self) -> None:
+        group = self.current_group()
+        if group is not None and group.field is not None:
+            self.mapping_requested.emit(group.field)
+
+    # ----- one issue --------------------------------------------------------------------------
+    def _issue_activated(self, index: QModelIndex) -> None:
+        issue: IssueDetail | None = self.issues.row_at(index)
+        if issue is None:
+            return
+        if issue.contact_id is None:
+            who = (
+                f"{source_label(issue.source)} profile {issue.profile_id}"
+                if issue.source and issue.profile_id
+                else "This issue's record"
+            )
+            self.status.setText(f"{who} is not a contact in Engage: there is nothing to open.")
+            return
+        self.contact_requested.emit(issue.contact_id)
+
+    # ----- export -----------------------------------------------------------------------------
     def _ask_export_path(self) -> None:
         run_id = self.current_run()
         if run_id is None:
@@ -141,5 +252,5 @@ class HistoryScreen(QWidget):
         except OSError as exc:
             self.status.setText(f"Could not write {path}: {exc.strerror or exc}.")
             return 0
-        self.status.setText(f"Exported {n:,} issue(s) to {path}.")
+        self.status.setText(f"Exported {plural(n, 'issue')} to {path}.")
         return n

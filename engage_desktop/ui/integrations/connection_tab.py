@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 
-import phonenumbers
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -29,12 +28,13 @@ from engage_desktop.core.secrets import redact
 from engage_desktop.storage.connection import Connection
 from engage_desktop.storage.database import DatabaseError
 from engage_desktop.ui.context import AppContext, OwnedTasks
+from engage_desktop.ui.widgets.phone_text import fill_regions, region_label
 from engage_desktop.ui.widgets.question import ask
 
 
 def region_name(code: str) -> str:
-    """ "GB" -> "GB (+44)": the country code people dial, with the ISO code it is stored as."""
-    return f"{code} (+{phonenumbers.country_code_for_region(code)})"
+    """ "GB" -> "United Kingdom (+44)": the country by name, then the code people dial."""
+    return region_label(code)
 
 
 class ConnectionTab(QWidget):
@@ -64,8 +64,7 @@ class ConnectionTab(QWidget):
         modes.addStretch(1)
         self.region = QComboBox()
         self.region.setAccessibleName("Default country for phone numbers")
-        for code in sorted(phonenumbers.SUPPORTED_REGIONS):
-            self.region.addItem(region_name(code), code)
+        fill_regions(self.region)  # by name, so typing a country's name finds it
         self.save = QPushButton("&Save consent settings")
         self.message = QLabel()
         self.message.setWordWrap(True)

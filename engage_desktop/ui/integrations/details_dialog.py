@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -53,9 +52,10 @@ class KlaviyoDetailsDialog(QDialog):
         self.tasks = ctx.owned()
         self.verified = VerifiedKey(key, conn.base_url, conn.account_id, conn.account_name)
         self.setWindowTitle("Klaviyo — details")
-        self.resize(860, 620)
+        self.resize(960, 640)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._contacts_tab(), "&Contacts and map fields")
+        # Alt+C is the Connection tab's "+country" and Alt+M "+ Map more fields": F is free.
+        self.tabs.addTab(self._contacts_tab(), "Contacts and map &fields")
         self.connection = ConnectionTab(ctx, conn, self.tasks, key.masked)
         self.connection.changed.connect(self.changed)
         self.connection.disconnect_requested.connect(self._confirm_disconnect)
@@ -77,7 +77,7 @@ class KlaviyoDetailsDialog(QDialog):
         tab = QWidget()
         self.sync = QCheckBox("&Sync my contacts from Klaviyo to Engage")
         self.sync.setChecked(self.conn.lists != ())
-        self.picker = ListPicker()
+        self.picker = ListPicker(first_sync=False)
         self.picker.set_selection(self.conn.lists if self.conn.lists != () else ())
         fields = FieldRepo(self.ctx.db)
         self.editor = MappingEditor(dict(fields.fields()))
@@ -85,16 +85,15 @@ class KlaviyoDetailsDialog(QDialog):
         self.update_button = QPushButton("&Update")
         self.message = QLabel()
         self.message.setWordWrap(True)
-        split = QSplitter()
-        split.addWidget(self.picker)
-        split.addWidget(self.editor)
-        split.setStretchFactor(1, 2)
+        split = QHBoxLayout()
+        split.addWidget(self.picker, 2)
+        split.addWidget(self.editor, 5)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
         bottom.addWidget(self.update_button)
         layout = QVBoxLayout(tab)
         layout.addWidget(self.sync)
-        layout.addWidget(split, 1)
+        layout.addLayout(split, 1)
         layout.addLayout(bottom)
         self.sync.toggled.connect(self._check)
         self.picker.selection_changed.connect(self._check)
@@ -104,16 +103,30 @@ class KlaviyoDetailsDialog(QDialog):
         return tab
 
     async def _load(self) -> None:
-        # every membership is counted (about 100 ms at a million): off the GUI thread
+        # the sizes Klaviyo gave at the last sync show at once; read off the GUI thread
         cached = await self.ctx.read(ContactRepo(self.ctx.db).list_member_counts)
         if not await self.picker.load(self.setup, self.verified, cached):
+            self.editor.set_sample([])  # nothing to check against: say so, not "checking…"
             return
         chosen = None if self.picker.every_list() else self.picker.chosen()
         try:
             sample = await self.setup.sample(self.verified, chosen or None)
-        except KlaviyoError:
+        except KlaviyoError as exc:
+            self.editor.set_sample([])
+            self.editor.sample_note.setText(f"Could not sample profiles ({exc.user_message}).")
             return
         self.editor.set_sample(sample.attributes)
+
+    def show_field(self, name: str) -> bool:
+        """The mapping tab, with this platform field's row selected (False: not mapped)."""
+        self.tabs.setCurrentIndex(0)
+        if self.editor.select_field(name):
+            return True
+        self.message.setStyleSheet("")
+        self.message.setText(
+            f"“{name}” is no longer mapped: its issues come from an older mapping."
+        )
+        return False
 
     def chosen_lists(self) -> tuple[str, ...] | None:
         if not self.sync.isChecked():
@@ -127,7 +140,7 @@ class KlaviyoDetailsDialog(QDialog):
     def _check(self) -> None:
         self.picker.setEnabled(self.sync.isChecked())
         problems = mapping_problems(self.editor.mappings())
-        if self.sync.isChecked() and self.picker.loaded and not self.chosen_lists():
+        if self.sync.isChecked() and self.picker.loaded and self.chosen_lists() == ():  # None: all
             problems.insert(0, "Choose at least one list, or untick “Sync my contacts”.")
         self.message.setStyleSheet("color: #b00020;" if problems else "")
         self.message.setText(problems[0] if problems else "")

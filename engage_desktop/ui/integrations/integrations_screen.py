@@ -7,6 +7,7 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from engage_desktop.core.words import plural
 from engage_desktop.storage.connection import Connection
 
 
@@ -31,6 +32,8 @@ class KlaviyoTile(QFrame):
         self.state.setWordWrap(True)
         self.button = QPushButton()
         self.button.setMinimumWidth(140)
+        # Outside a dialog a push button takes Space only; Enter should press it too.
+        self.button.setAutoDefault(True)
         row = QHBoxLayout()
         row.addWidget(self.state, 1)
         row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignRight)
@@ -53,7 +56,7 @@ class KlaviyoTile(QFrame):
             if conn.lists == ()
             else "every list"
             if conn.lists is None
-            else f"{len(conn.lists)} list(s)"
+            else plural(len(conn.lists), "list")
         )
         text = (
             f"<span style='color:#1b5e20'>● Connected</span> to "

@@ -96,7 +96,9 @@ class KlaviyoFlows(QObject):
         self.notice.open()
 
     # ----- details, or the key again ------------------------------------------------------------
-    async def open_details(self) -> None:
+    async def open_details(self, field: str | None = None) -> None:
+        """See details; with `field`, on the mapping with that platform field's row selected
+        (a sync issue about a value of the wrong type links here)."""
         conn = ConnectionRepo(self.ctx.db).get()
         if conn is None:
             self.open_wizard()
@@ -110,6 +112,8 @@ class KlaviyoFlows(QObject):
         self.details.sync_requested.connect(lambda full: self.sync_requested.emit("manual", full))
         self.details.disconnected.connect(lambda: self.changed.emit(Changes(connection=True)))
         self.details.open()
+        if field is not None:
+            self.details.show_field(field)
 
     def open_reconnect(self, conn: Connection) -> None:
         self.reconnect = ReconnectDialog(self.ctx, conn, self.parent_window)

@@ -6,16 +6,18 @@ import asyncio
 from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtWidgets import (
-    QHeaderView,
-    QLabel,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from engage_desktop.core.sources import source_label
 from engage_desktop.storage.contact_table import ContactTable, ListRow
 from engage_desktop.ui.context import AppContext
-from engage_desktop.ui.widgets.read_only_table import RIGHT, Column, RowsTableModel, row_view
+from engage_desktop.ui.widgets.read_only_table import (
+    RIGHT,
+    Column,
+    ColumnFitter,
+    RowsTableModel,
+    row_view,
+)
 
 
 def _last_sync(row: ListRow) -> str:
@@ -23,16 +25,18 @@ def _last_sync(row: ListRow) -> str:
     return "never" if when is None else datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M")
 
 
+# The name takes the width; the other columns fit their headers and their longest values.
 COLUMNS: tuple[Column[ListRow], ...] = (
-    Column("List", lambda r: r.name),
-    Column("Source", lambda r: r.source),
-    Column("Members", lambda r: f"{r.members:,}", alignment=RIGHT),
+    Column("List", lambda r: r.name, tooltip=lambda r: r.name, stretch=1),
+    Column("Source", lambda r: source_label(r.source), sample="CSV import"),
+    Column("Members", lambda r: f"{r.members:,}", alignment=RIGHT, sample="1,000,000"),
     Column(
         "Size in source",
         lambda r: "—" if r.source_count is None else f"{r.source_count:,}",
         alignment=RIGHT,
+        sample="1,000,000",
     ),
-    Column("Last sync", _last_sync),
+    Column("Last sync", _last_sync, sample="2026-12-31 23:59"),
 )
 
 
@@ -53,10 +57,20 @@ class ListsScreen(QWidget):
         self._table = ContactTable(ctx.db)
         self.model = ListsTableModel()
         self.view = row_view(self.model)
-        self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.view.setWordWrap(False)
+        self.columns = ColumnFitter(self.view, COLUMNS)
         self.empty = QLabel()
+        # Why the two counts can differ, said where both are shown.
+        self.counts_note = QLabel(
+            "Members counts the Engage contacts on the list; Size in source is the source's "
+            "own count at the last sync. Profiles that share a phone number become one contact, "
+            "and profiles without a usable record are not contacts, so Members can be lower."
+        )
+        self.counts_note.setWordWrap(True)
+        self.counts_note.setStyleSheet("color: #555;")
         self.layout_ = QVBoxLayout(self)
         self.layout_.addWidget(self.view, 1)
+        self.layout_.addWidget(self.counts_note)
         self.layout_.addWidget(self.empty)
         self.view.activated.connect(self._open)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
+from engage_desktop.core.words import plural
 from engage_desktop.klaviyo.models import KlaviyoList
 from engage_desktop.ui.widgets.read_only_table import Index
 
@@ -80,7 +81,7 @@ class ListChoiceModel(QAbstractListModel):
 
     def count_text(self, list_id: str) -> str:
         n = self._counts.get(list_id)
-        return "counting…" if n is None else f"{n:,} profile{'s' if n != 1 else ''}"
+        return "counting…" if n is None else plural(n, "profile")
 
     def set_checked(self, ids: set[str]) -> None:
         self._checked = set(ids)

@@ -1,5 +1,5 @@
-"""Choosing the Klaviyo lists to sync: checkboxes with counts, a filter, select all / none, and
-the estimated first-sync time."""
+"""Choosing the Klaviyo lists to sync: checkboxes with counts, a filter, select / deselect all,
+and how long syncing them takes."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from engage_desktop.core.estimates import describe, first_sync_seconds
 from engage_desktop.core.setup import VerifiedKey
+from engage_desktop.core.words import plural
 from engage_desktop.klaviyo.errors import KlaviyoError
 from engage_desktop.sync.setup import KlaviyoSetup
 from engage_desktop.ui.widgets.list_choice_model import NAME_ROLE, ListChoiceModel
@@ -27,8 +28,11 @@ class ListPicker(QWidget):
 
     selection_changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, first_sync: bool = True, parent: QWidget | None = None) -> None:
+        """`first_sync`: the wizard's picker (the estimate is of the first sync); otherwise See
+        details', where a sync of the chosen lists is estimated."""
         super().__init__(parent)
+        self._first_sync = first_sync
         self.model = ListChoiceModel()
         self._proxy = QSortFilterProxyModel(self)  # a few hundred lists at most
         self._proxy.setSourceModel(self.model)
@@ -40,16 +44,23 @@ class ListPicker(QWidget):
         self.filter = QLineEdit(placeholderText="Filter lists by name")
         self.filter.setClearButtonEnabled(True)
         self.select_all = QPushButton("Select &all")
-        self.select_none = QPushButton("Select &none")
+        self.select_none = QPushButton("&Deselect all")
         self.view = QListView()
         self.view.setModel(self._proxy)
         self.view.setUniformItemSizes(True)
         self.status = QLabel("Loading your Klaviyo lists…")
         self.status.setWordWrap(True)
-        self.retry = QPushButton("&Retry")
+        self.retry = QPushButton("Try a&gain")
         self.retry.hide()
         self.estimate = QLabel()
         self.estimate.setWordWrap(True)
+        # Contact Lists shows both numbers; people ask why they differ.
+        self.counts_note = QLabel(
+            "Sizes are Klaviyo's profile counts. A list can have fewer members in Engage: "
+            "profiles that share a phone number become one contact."
+        )
+        self.counts_note.setWordWrap(True)
+        self.counts_note.setStyleSheet("color: #6b6b6b;")
 
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
@@ -64,6 +75,7 @@ class ListPicker(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
         layout.addLayout(row)
+        layout.addWidget(self.counts_note)
         layout.addWidget(self.estimate)
 
         self.filter.textChanged.connect(self._proxy.setFilterFixedString)
@@ -91,7 +103,7 @@ class ListPicker(QWidget):
         if not lists:
             self.status.setText("This Klaviyo account has no lists yet: create one in Klaviyo.")
             return True
-        self.status.setText(f"{len(lists)} lists in your Klaviyo account.")
+        self.status.setText(f"{plural(len(lists), 'list')} in your Klaviyo account.")
         for list_id, n in (cached or {}).items():
             self.model.set_count(list_id, n)
         for list_id in self.model.ids():
@@ -142,14 +154,19 @@ class ListPicker(QWidget):
             return
         counts = self.model.counts()
         known = [counts[i] for i in chosen if i in counts]
+        lists = plural(len(chosen), "list")
         if len(known) < len(chosen):
-            self.estimate.setText(
-                f"{len(chosen)} lists chosen. Estimated first sync: counting list sizes…"
-            )
+            self.estimate.setText(f"{lists} chosen. {self._duration('counting list sizes…')}")
             return
-        seconds = first_sync_seconds(known, self.every_list())
+        took = describe(first_sync_seconds(known, self.every_list()))
+        # A profile on two lists is counted by both: the sum is an upper bound.
         self.estimate.setText(
-            f"{len(chosen)} list{'s' if len(chosen) != 1 else ''} chosen, "
-            f"{sum(known):,} memberships. Estimated first sync: {describe(seconds)} "
-            f"(Klaviyo's rate limits)."
+            f"{lists} chosen, up to {plural(sum(known), 'profile')}. "
+            f"{self._duration(took)} (Klaviyo's rate limits)."
         )
+
+    def _duration(self, took: str) -> str:
+        """The wizard speaks of the first sync; See details of syncing the lists again."""
+        if self._first_sync:
+            return f"Estimated first sync: {took}"
+        return f"A full sync of these lists: {took}"

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QCompleter,
+    QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -24,15 +26,16 @@ from PySide6.QtWidgets import (
 
 from engage_desktop.core.fields import FieldType
 from engage_desktop.core.mapping import STANDARD_ATTRIBUTES, MappingSpec, discovered_paths
+from engage_desktop.core.words import plural
 from engage_desktop.ui.widgets.mapping_model import (
     NAME,
-    NOTES,
     PATH,
     TYPE,
     TYPE_LABELS,
     MappingTableModel,
+    Problem,
 )
-from engage_desktop.ui.widgets.read_only_table import Index
+from engage_desktop.ui.widgets.read_only_table import Column, ColumnFitter, Index
 
 COMPLETION_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -57,6 +60,10 @@ class _MappingDelegate(QStyledItemDelegate):
         completer.setCompletionRole(COMPLETION_ROLE)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        # The popup is as wide as the cell by default, which cuts "(seen on 3 of 50 sampled)".
+        popup = completer.popup()
+        if popup is not None:
+            popup.setMinimumWidth(_popup_width(popup, completer.model()))
         line.setCompleter(completer)
         return line
 
@@ -72,6 +79,15 @@ class _MappingDelegate(QStyledItemDelegate):
             model.setData(index, editor.currentText())
         elif isinstance(editor, QLineEdit):
             model.setData(index, editor.text())
+
+
+def _popup_width(popup: QAbstractItemView, choices: QAbstractItemModel) -> int:
+    """Wide enough for the longest choice, its scroll bar and margins (within the screen)."""
+    metrics = popup.fontMetrics()
+    texts = (str(choices.index(r, 0).data()) for r in range(choices.rowCount()))
+    longest = max((metrics.horizontalAdvance(text) for text in texts), default=0)
+    screen = popup.screen().availableGeometry().width() if popup.screen() else 1600
+    return min(longest + popup.verticalScrollBar().sizeHint().width() + 32, screen - 40)
 
 
 class MappingEditor(QWidget):
@@ -100,20 +116,41 @@ class MappingEditor(QWidget):
             | QAbstractItemView.EditTrigger.AnyKeyPressed
         )
         self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(NOTES, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(NAME, 170)
-        self.table.setColumnWidth(TYPE, 90)
-        self.table.setColumnWidth(PATH, 220)
+        # Sized by role to the table's width, so Notes (the warnings) is never off-screen.
+        self.fitter = ColumnFitter(
+            self.table,
+            (
+                Column("Platform field", str, stretch=2, sample="Platform field"),
+                Column("Type", str, sample="Number"),
+                Column("Klaviyo field", str, stretch=3),
+                Column("Notes", str, stretch=3),
+            ),
+        )
         self.table.setTabKeyNavigation(False)  # Tab leaves the table, arrows move in it
 
         self.add = QPushButton("+ &Map more fields")
         self.remove = QPushButton("&Remove mapping")
         self.remove.setEnabled(False)
+        # Every problem is listed (several rows can have one); a suggested Klaviyo field is a
+        # link that applies it. The list scrolls rather than pushing the table away.
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.sample_note = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        summary_area = QScrollArea()
+        summary_area.setWidget(self.summary)
+        summary_area.setWidgetResizable(True)
+        summary_area.setFrameShape(QFrame.Shape.NoFrame)
+        summary_area.setMaximumHeight(130)
+        summary_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the links themselves
+        # The problems read as part of the page, not as a box of their own.
+        summary_area.viewport().setAutoFillBackground(False)
+        self.summary.setAutoFillBackground(False)
+        self.sample_note = QLabel("Waiting for sampled profiles to check the Klaviyo fields…")
         self.sample_note.setWordWrap(True)
 
         buttons = QHBoxLayout()
@@ -125,10 +162,11 @@ class MappingEditor(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.sample_note)
-        layout.addWidget(self.summary)
+        layout.addWidget(summary_area)
 
         self.add.clicked.connect(self.add_mapping)
         self.remove.clicked.connect(self.remove_selected)
+        self.summary.linkActivated.connect(self._link_activated)
         QShortcut(QKeySequence.StandardKey.Delete, self.table, self.remove_selected)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.dataChanged.connect(self._model_changed)
@@ -149,6 +187,22 @@ class MappingEditor(QWidget):
         if index.isValid():
             self.model.remove_row(index.row())
 
+    def select_field(self, name: str) -> bool:
+        """Show a platform field's row, its Klaviyo field current (the history links here)."""
+        row = self.model.row_of_field(name)
+        if row is None:
+            return False
+        index = self.model.index(row, PATH)
+        self.table.setCurrentIndex(index)
+        self.table.scrollTo(index)
+        self.table.setFocus()
+        return True
+
+    def _link_activated(self, href: str) -> None:
+        kind, _, row = href.partition(":")
+        if kind == "use" and row.isdigit():
+            self.model.apply_suggestion(int(row))
+
     def _selection_changed(self) -> None:
         index = self.table.currentIndex()
         self.remove.setEnabled(index.isValid() and not self.model.is_builtin(index.row()))
@@ -166,8 +220,8 @@ class MappingEditor(QWidget):
         self.set_discovered(seen, len(sample))
         self.model.set_sample(sample, [*STANDARD_ATTRIBUTES, *seen])
         self.sample_note.setText(
-            f"Klaviyo fields found by sampling {len(sample)} profiles of the chosen lists: "
-            f"{len(seen)} custom properties."
+            f"Klaviyo fields found by sampling {plural(len(sample), 'profile')} of the chosen "
+            f"lists: {plural(len(seen), 'custom property')}."
             if sample
             else "No profiles to sample: type the Klaviyo field names exactly."
         )
@@ -189,18 +243,42 @@ class MappingEditor(QWidget):
         item.setData(value, COMPLETION_ROLE)
         model.appendRow(item)
 
+    def warning_lines(self) -> list[str]:
+        """The unresolved warnings, one line each (the wizard's Finish page repeats them)."""
+        return [p.text for p in self.model.problems() if not p.error]
+
     def _model_changed(self, *_: object) -> None:
-        errors, warnings = self.model.errors(), self.model.warnings()
+        problems = self.model.problems()
+        errors = [p for p in problems if p.error]
+        warnings = [p for p in problems if not p.error]
         parts = []
         if errors:
             parts.append(
-                f"<span style='color:#b00020'>{len(errors)} error"
-                f"{'s' if len(errors) != 1 else ''} to fix: {errors[0]}</span>"
+                f"<span style='color:#b00020'>{plural(len(errors), 'error')} to fix:</span>"
+                + _items(errors)
             )
         if warnings:
             parts.append(
-                f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} (you can still "
-                f"continue): {warnings[0]}"
+                f"{plural(len(warnings), 'warning')} (you can still continue):" + _items(warnings)
             )
-        self.summary.setText("<br>".join(parts) or "No problems found.")
+        self.summary.setText("".join(parts) or self._all_clear())
         self.changed.emit()
+
+    def _all_clear(self) -> str:
+        """Only a sample can show that the Klaviyo fields exist and their values fit."""
+        if not self.model.sampled:
+            return "No errors. Warnings about Klaviyo fields appear once profiles are sampled."
+        if not self.model.sample_size:
+            return "No errors. With no sampled profiles, the Klaviyo fields could not be checked."
+        return f"No problems found in {plural(self.model.sample_size, 'sampled profile')}."
+
+
+def _items(problems: list[Problem]) -> str:
+    """Problems as an HTML list; a suggested field is a link that applies it."""
+    items = []
+    for p in problems:
+        text = html.escape(p.text)
+        if p.suggestion:
+            text += f" <a href='use:{p.row}'>Use “{html.escape(p.suggestion)}”</a>"
+        items.append(f"<li>{text}</li>")
+    return f"<ul style='margin-top:0; margin-bottom:0'>{''.join(items)}</ul>"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QIcon
@@ -13,8 +13,10 @@ from engage_desktop.core.fields import FieldType
 from engage_desktop.core.mapping import (
     STANDARD_ATTRIBUTES,
     MappingSpec,
+    MappingWarning,
     mapping_row_errors,
     mapping_warnings,
+    row_label,
 )
 from engage_desktop.core.setup import default_mappings
 from engage_desktop.ui.widgets.read_only_table import Index
@@ -26,8 +28,19 @@ TYPE_LABELS = {FieldType.TEXT: "Text", FieldType.NUMBER: "Number", FieldType.DAT
 
 @dataclass(frozen=True)
 class MappingRow:
+    """One row of the table: the mapping, and whether it is one of our contact columns."""
+
     spec: MappingSpec
     builtin: bool = False  # our contact columns: name and type fixed, the source can change
+
+
+class Problem(NamedTuple):
+    """One line of the editor's summary: the row, its words, and a fix one click applies."""
+
+    row: int
+    text: str  # "Shoe size ← properties.shoe: No Klaviyo field is named exactly …"
+    error: bool  # errors block saving; warnings never do
+    suggestion: str | None  # a Klaviyo field to use instead
 
 
 class MappingTableModel(QAbstractTableModel):
@@ -41,8 +54,9 @@ class MappingTableModel(QAbstractTableModel):
         self.existing = dict(existing_fields or {})
         self._sample: list[dict[str, Any]] = []
         self._known: list[str] = list(STANDARD_ATTRIBUTES)
-        self._warnings: dict[int, list[str]] = {}
+        self._warnings: dict[int, list[MappingWarning]] = {}
         self._errors: dict[int, list[str]] = {}
+        self.sampled = False  # warnings need sampled profiles: none before the sample comes
         self._recheck()
 
     # ----- Qt -----------------------------------------------------------------------------
@@ -62,7 +76,7 @@ class MappingTableModel(QAbstractTableModel):
             return None
         row, col = self._rows[index.row()], index.column()
         errors = self._errors.get(index.row(), [])
-        warnings = self._warnings.get(index.row(), [])
+        warnings = [w.message for w in self._warnings.get(index.row(), [])]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             if col == NAME:
                 return row.spec.name
@@ -121,8 +135,9 @@ class MappingTableModel(QAbstractTableModel):
         at = len(self._rows)
         self.beginInsertRows(QModelIndex(), at, at)
         self._rows.append(MappingRow(MappingSpec("", "")))
+        self._check()  # before the views hear of the row: they read its problems at once
         self.endInsertRows()
-        self._recheck()
+        self._notes_changed()
         return at
 
     def remove_row(self, row: int) -> bool:
@@ -130,8 +145,9 @@ class MappingTableModel(QAbstractTableModel):
             return False
         self.beginRemoveRows(QModelIndex(), row, row)
         del self._rows[row]
+        self._check()  # problems are kept by row: none may point past the end
         self.endRemoveRows()
-        self._recheck()
+        self._notes_changed()
         return True
 
     def is_builtin(self, row: int) -> bool:
@@ -145,8 +161,9 @@ class MappingTableModel(QAbstractTableModel):
             MappingRow(replace(d, path=builtins[d.name].path) if d.name in builtins else d, True)
             for d in self._defaults
         ] + [MappingRow(s) for s in specs if s.name not in builtins]
+        self._check()
         self.endResetModel()
-        self._recheck()
+        self._notes_changed()
 
     def mappings(self) -> list[MappingSpec]:
         """What to save: every own row, and each built-in row whose source was changed."""
@@ -163,19 +180,58 @@ class MappingTableModel(QAbstractTableModel):
     def set_sample(self, sample: list[dict[str, Any]], known_paths: list[str]) -> None:
         self._sample = sample
         self._known = known_paths
+        self.sampled = True
         self._recheck()
+
+    @property
+    def sample_size(self) -> int:
+        return len(self._sample)
 
     def errors(self) -> list[str]:
         return [m for row in sorted(self._errors) for m in self._errors[row]]
 
     def warnings(self) -> list[str]:
-        return [m for row in sorted(self._warnings) for m in self._warnings[row]]
+        return [w.message for row in sorted(self._warnings) for w in self._warnings[row]]
+
+    def problems(self) -> list[Problem]:
+        """Every error, then every warning, each naming its row."""
+        out = [
+            Problem(row, f"{self.label(row)}: {message}", True, None)
+            for row in sorted(self._errors)
+            for message in self._errors[row]
+        ]
+        out += [
+            Problem(row, f"{self.label(row)}: {w.message}", False, w.suggestion)
+            for row in sorted(self._warnings)
+            for w in self._warnings[row]
+        ]
+        return out
+
+    def label(self, row: int) -> str:
+        return row_label(self._rows[row].spec)
+
+    def suggestion(self, row: int) -> str | None:
+        """The Klaviyo field a warning of this row suggests instead ("Did you mean …")."""
+        return next((w.suggestion for w in self._warnings.get(row, []) if w.suggestion), None)
+
+    def apply_suggestion(self, row: int) -> bool:
+        """Use the suggested Klaviyo field for this row (one click in the editor's summary)."""
+        suggested = self.suggestion(row) if 0 <= row < len(self._rows) else None
+        return suggested is not None and self.setData(self.index(row, PATH), suggested)
+
+    def row_of_field(self, name: str) -> int | None:
+        return next((i for i, row in enumerate(self._rows) if row.spec.name == name), None)
 
     def is_new_field(self, row: int) -> bool:
         name = self._rows[row].spec.name
         return bool(name) and not self._rows[row].builtin and name not in self.existing
 
     def _recheck(self) -> None:
+        self._check()
+        self._notes_changed()
+
+    def _check(self) -> None:
+        """Errors and warnings per row, for the rows as they are now."""
         saved = self._saved()
         self._errors = {}
         for i, message in mapping_row_errors([spec for _, spec in saved]):
@@ -184,8 +240,11 @@ class MappingTableModel(QAbstractTableModel):
         checkable = [(row, spec) for row, spec in saved if spec.path]
         if self._sample:
             specs = [spec for _, spec in checkable]
-            for w in mapping_warnings(specs, self._sample, self._known):
-                self._warnings.setdefault(checkable[w.row][0], []).append(w.message)
+            new = {self._rows[row].spec.name for row, _ in checkable if self.is_new_field(row)}
+            for w in mapping_warnings(specs, self._sample, self._known, new):
+                self._warnings.setdefault(checkable[w.row][0], []).append(w)
+
+    def _notes_changed(self) -> None:
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, NOTES))
 
@@ -193,10 +252,10 @@ class MappingTableModel(QAbstractTableModel):
         if self._rows[index].builtin and not errors + warnings:
             changed = self._rows[index].spec.path != self._defaults[index].path
             return "built in (source changed)" if changed else "built in"
-        if errors:
-            return errors[0]
-        if warnings:
-            return warnings[0]
+        problems = errors + warnings
+        if problems:  # the cell is narrow: the first problem, and how many more the tooltip has
+            more = len(problems) - 1
+            return problems[0] + (f" (+{more} more)" if more else "")
         return "new field (created on save)" if self.is_new_field(index) else ""
 
     @staticmethod

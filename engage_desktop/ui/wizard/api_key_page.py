@@ -6,7 +6,7 @@ import html
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -61,11 +61,11 @@ class ApiKeyPage(QWizardPage):
         self.verify = QPushButton("&Verify")
         self.verify.setDefault(False)
         self.advanced = QToolButton()
-        self.advanced.setText("Ad&vanced")
+        self.advanced.setText("&Advanced")
         self.advanced.setCheckable(True)
         self.base_url = QLineEdit(demo_url or DEFAULT_BASE_URL)
         self.base_url.setAccessibleName("Klaviyo base URL")
-        self.base_url_label = QLabel("&Base URL:")
+        self.base_url_label = QLabel("Base &URL:")
         self.base_url_label.setBuddy(self.base_url)
         self.busy = busy_bar()
         self.result = QLabel()
@@ -76,7 +76,7 @@ class ApiKeyPage(QWizardPage):
         key_row.addWidget(self.show_key)
         key_row.addWidget(self.verify)
         form = QFormLayout()
-        key_label = QLabel("Private &API key:")
+        key_label = QLabel("Private API &key:")
         key_label.setBuddy(self.key)
         form.addRow(key_label, key_row)
         adv = QWidget()
@@ -116,7 +116,14 @@ class ApiKeyPage(QWizardPage):
         return is_verified(self._wizard.draft, self.key.text(), self.base_url.text())
 
     def initializePage(self) -> None:
+        # The dialog gives the focus to its first button as it shows (in demo mode "Use the
+        # demo key"), after this runs: take it back once the page is on screen.
         self.key.setFocus()
+        QTimer.singleShot(0, self, self._focus_key)
+
+    def _focus_key(self) -> None:
+        if self._wizard.currentPage() is self and not self.isComplete():
+            self.key.setFocus()
 
     # ----- ours ---------------------------------------------------------------------------
     def _show_toggled(self, on: bool) -> None:

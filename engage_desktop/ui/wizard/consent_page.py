@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-import phonenumbers
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from engage_desktop.core.consent import ConsentMode, SmsStatus, consent_table
+from engage_desktop.ui.widgets.phone_text import fill_regions
 
 if TYPE_CHECKING:
     from engage_desktop.ui.wizard.setup_wizard import SetupWizard
@@ -79,8 +79,7 @@ class ConsentPage(QWizardPage):
         layout.addWidget(note)
         self.region = QComboBox()
         self.region.setAccessibleName("Default country for phone numbers")
-        for code in sorted(phonenumbers.SUPPORTED_REGIONS):
-            self.region.addItem(f"{code} (+{phonenumbers.country_code_for_region(code)})", code)
+        fill_regions(self.region)  # by name ("Eswatini (+268)"); typing a name finds it
         self.region.setCurrentIndex(self.region.findData(wizard.draft.default_region))
         region_label = QLabel("Phone numbers written without a country code are &from:")
         region_label.setBuddy(self.region)

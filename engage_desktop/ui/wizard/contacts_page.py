@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWizardPage
 
 from engage_desktop.core.setup import VerifiedKey, lists_problem
+from engage_desktop.core.sources import KLAVIYO, source_label
 from engage_desktop.ui.widgets.list_picker import ListPicker
 
 if TYPE_CHECKING:
@@ -25,8 +26,9 @@ class ContactsPage(QWizardPage):
         self._loaded_for: str | None = None
         self.setTitle("Contacts")
         self.setSubTitle(
-            "Choose the Klaviyo lists whose profiles become Engage contacts (labelled KLAVIYO). "
-            "The sync runs every 24 hours and whenever you press Sync now."
+            "Choose the Klaviyo lists whose profiles become Engage contacts (their source shows "
+            f"as {source_label(KLAVIYO)}). The sync runs every 24 hours and whenever you press "
+            "Sync now."
         )
         self.sync = QCheckBox("&Sync my contacts from Klaviyo to Engage")
         self.sync.setChecked(wizard.draft.sync_contacts)

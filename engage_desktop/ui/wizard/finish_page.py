@@ -18,6 +18,16 @@ if TYPE_CHECKING:
     from engage_desktop.ui.wizard.setup_wizard import SetupWizard
 
 
+def _shown(line: str) -> str:
+    """A summary line as HTML: warnings (a key's missing scope, an unresolved mapping warning)
+    stand out, so nobody connects past one unread."""
+    text = html.escape(line)
+    return f"<span style='{WARNING_STYLE}'>{text}</span>" if line.startswith("Warning:") else text
+
+
+WARNING_STYLE = "color: #8a4b00;"
+
+
 class FinishPage(QWizardPage):
     """Shows what will be saved; saving runs off the GUI thread, then the wizard closes."""
 
@@ -46,7 +56,7 @@ class FinishPage(QWizardPage):
     def initializePage(self) -> None:
         contacts: ContactsPage = self._wizard.page(Step.CONTACTS)  # type: ignore[assignment]
         lines = summary_lines(self._wizard.draft, contacts.list_names())
-        self.summary.setText("<br>".join(html.escape(line) for line in lines))
+        self.summary.setText("<br>".join(map(_shown, lines)))
         self.keyring_note.clear()
         self._wizard.tasks.spawn(self._say_where_the_key_goes())
 
@@ -59,7 +69,7 @@ class FinishPage(QWizardPage):
                 "starts as soon as you connect."
             )
         else:
-            self.keyring_note.setStyleSheet("color: #8a4b00;")
+            self.keyring_note.setStyleSheet(WARNING_STYLE)
             self.keyring_note.setText(
                 "This computer has no usable keyring, so the API key cannot be stored: it is "
                 "kept only while Engage runs, and after a restart Integrations → Klaviyo asks "

@@ -72,5 +72,9 @@ class MapFieldsPage(QWizardPage):
         return not mapping_problems(self.editor.mappings())
 
     def _changed(self) -> None:
-        self._wizard.draft = replace(self._wizard.draft, mappings=tuple(self.editor.mappings()))
+        self._wizard.draft = replace(
+            self._wizard.draft,
+            mappings=tuple(self.editor.mappings()),
+            mapping_warnings=tuple(self.editor.warning_lines()),
+        )
         self.completeChanged.emit()
