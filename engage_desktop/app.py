@@ -171,8 +171,10 @@ class EngageApp:
         self.window.close_requested.connect(self._close_requested)
         self.window.quit_requested.connect(self.quit)
         self.window.settings_requested.connect(self.open_settings)
-        # A sync's first progress names its run: Sync history lists it as running at once.
+        # A sync's first progress names its run: Sync history lists it as running at once, and
+        # the status bar no longer says how the previous one went.
         self.bridge.progress_changed.connect(lambda p: self.history.show_running(p.run_id))
+        self.bridge.progress_changed.connect(lambda _: self.window.statusBar().clearMessage())
 
         def open_contact(contact_id: int) -> None:
             self.window.show_screen(Screen.CONTACTS)

@@ -20,6 +20,7 @@ from engage_desktop.core.mapping import MappingError, MappingSpec, parse_mapping
 from engage_desktop.core.runs import RUN_COUNTS
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.core.urls import UnsafeUrlError, check_base_url
+from engage_desktop.core.words import plural
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage.database import DB_NAME, Database
 from engage_desktop.sync.events import Event, SyncProgress, SyncRefused, SyncResult, event_line
@@ -278,7 +279,8 @@ def _sync(args: argparse.Namespace, actions: Actions) -> int:
     elif not args.events:  # with --events, stdout holds nothing but events
         print(
             f"Sync succeeded in {outcome.duration_s:.1f}s: "
-            + ", ".join(f"{k} {summary[k]}" for k in (*RUN_COUNTS[:6], "issues"))
+            + ", ".join(f"{k} {summary[k]:,}" for k in RUN_COUNTS[:6])
+            + f", {plural(summary['issues'], 'issue')}"
         )
     if outcome.suspicious:
         print(f"warning: {outcome.suspicious}", file=sys.stderr)

@@ -9,6 +9,7 @@ import ssl
 from email.message import EmailMessage
 
 from engage_desktop.core.settings import EmailSettings, SmtpSecurity
+from engage_desktop.core.words import plural
 from engage_desktop.sync.notices import Notice
 
 log = logging.getLogger(__name__)
@@ -55,4 +56,4 @@ def send_notice(
         raise MailError("the mail server refused the user name or password") from None
     except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
         raise MailError(f"could not send through {settings.host}:{settings.port}: {exc}") from None
-    log.info("notification email sent to %d recipient(s)", len(settings.recipients))
+    log.info("notification email sent to %s", plural(len(settings.recipients), "recipient"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engage_desktop.core.words import plural
 from engage_desktop.sync.events import SyncResult
 
 
@@ -20,10 +21,10 @@ class Notice:
 
 def notice_for(result: SyncResult, account: str = "Klaviyo") -> Notice:
     c = result.counts
+    issues = f", {plural(result.issues, 'issue')}" if result.issues else ""
     counts = (
         f"{c.get('created', 0):,} new, {c.get('updated', 0):,} updated, "
-        f"{c.get('removed', 0):,} removed, {c.get('opted_out', 0):,} opted out"
-        f"{f', {result.issues:,} issues' if result.issues else ''}"
+        f"{c.get('removed', 0):,} removed, {c.get('opted_out', 0):,} opted out{issues}"
     )
     if result.status == "succeeded" and result.suspicious:
         return Notice(

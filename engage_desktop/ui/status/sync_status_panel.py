@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engage_desktop.core.words import plural
 from engage_desktop.storage.runs import RunRecord
 from engage_desktop.sync.events import SyncProgress
 from engage_desktop.ui.widgets.question import ask
@@ -147,7 +148,7 @@ class SyncStatusPanel(QFrame):
             )
             self.detail.setText(
                 f"{c['created']:,} new · {c['updated']:,} updated · {c['removed']:,} removed · "
-                f"{c['opted_out']:,} opted out · {last.issues:,} issues"
+                f"{c['opted_out']:,} opted out · {plural(last.issues, 'issue')}"
                 + (f" — {last.error}" if last.error else "")
             )
         self.stats.setText(
