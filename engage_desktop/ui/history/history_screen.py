@@ -27,13 +27,16 @@ from engage_desktop.storage.runs import IssueDetail, IssueGroup, RunRepo
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.history.history_chart import HistoryChart
 from engage_desktop.ui.history.runs_model import (
+    GROUP_COLUMNS,
+    ISSUE_COLUMNS,
+    RUN_COLUMNS,
     RUNNING,
     IssueGroupsTableModel,
     IssuesTableModel,
     RunsTableModel,
     group_text,
 )
-from engage_desktop.ui.widgets.read_only_table import row_view
+from engage_desktop.ui.widgets.read_only_table import ColumnFitter, row_view
 
 RUNS_SHOWN = 500
 
@@ -111,10 +114,10 @@ class HistoryScreen(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
 
-        for col, width in enumerate((48, 150, 80, 90, 100, 80)):
-            self.runs_view.setColumnWidth(col, width)
-        for col, width in enumerate((130, 115, 160, 90, 70)):
-            self.issues_view.setColumnWidth(col, width)
+        # Sized by role to the view's width: no horizontal scrolling, the least needed go first.
+        self.runs_fit = ColumnFitter(self.runs_view, RUN_COLUMNS)
+        self.issues_fit = ColumnFitter(self.issues_view, ISSUE_COLUMNS)
+        self.groups_fit = ColumnFitter(self.groups_view, GROUP_COLUMNS)
         self.runs_view.selectionModel().currentRowChanged.connect(self._run_chosen)
         self.groups_view.selectionModel().currentRowChanged.connect(self._group_chosen)
         # Enter or a double click (the platform's "activate") opens the issue's contact.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from engage_desktop.core.runs import RUN_COUNTS
@@ -29,8 +30,10 @@ def _problem(run: RunRecord) -> str | None:
     return run.error or run.suspicious
 
 
-def _run_column(header: str, text: Callable[[RunRecord], str | int]) -> Column[RunRecord]:
-    return Column(header, text, tooltip=_problem)
+def _run_column(
+    header: str, text: Callable[[RunRecord], str | int], sample: str, shed: int = 0
+) -> Column[RunRecord]:
+    return Column(header, text, tooltip=_problem, sample=sample, shed=shed)
 
 
 def _so_far(number: Callable[[RunRecord], int]) -> Callable[[RunRecord], str]:
@@ -40,7 +43,11 @@ def _so_far(number: Callable[[RunRecord], int]) -> Callable[[RunRecord], str]:
 
 def _count_column(count: str) -> Column[RunRecord]:
     header = count.replace("_", " ").capitalize()
-    return _run_column(header, _so_far(lambda run: run.counts[count]))
+    # What a run changed stays in view; how it got there goes first when space is short.
+    shed = {"unchanged": 4, "invalid": 3, "fetched": 5, "requests": 6, "throttled": 6}
+    return _run_column(
+        header, _so_far(lambda run: run.counts[count]), "100,000", shed.get(count, 0)
+    )
 
 
 def _duration(run: RunRecord) -> str:
@@ -48,31 +55,46 @@ def _duration(run: RunRecord) -> str:
 
 
 RUN_COLUMNS: tuple[Column[RunRecord], ...] = (
-    _run_column("#", lambda run: run.id),
-    _run_column(
-        "Started", lambda run: datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M:%S")
+    _run_column("#", lambda run: run.id, "9999"),
+    Column(
+        "Started",
+        lambda run: datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M"),
+        tooltip=lambda run: datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+        stretch=1,
+        sample="2026-11-30 22:13",
     ),
-    _run_column("Trigger", lambda run: run.trigger),
-    _run_column("Kind", lambda run: "full" if run.full else "incremental"),
+    _run_column("Trigger", lambda run: run.trigger, "schedule", shed=2),
+    _run_column("Kind", lambda run: "full" if run.full else "incremental", "incremental", 1),
     Column(
         "Status",
         lambda run: run.status + (" ⚠" if run.suspicious else ""),
         tooltip=_problem,
         colour=lambda run: STATUS_COLOURS.get(run.status),
+        sample="interrupted ⚠",
     ),
-    _run_column("Duration", _duration),
+    _run_column("Duration", _duration, "1,234.5 s"),
     *(_count_column(count) for count in RUN_COUNTS),
-    _run_column("Issues", _so_far(lambda run: run.issues)),
+    _run_column("Issues", _so_far(lambda run: run.issues), "100,000"),
 )
 
 
-def _issue_column(header: str, value: Callable[[IssueDetail], object]) -> Column[IssueDetail]:
+def _issue_column(
+    header: str,
+    value: Callable[[IssueDetail], object],
+    *,
+    stretch: int = 0,
+    sample: str | None = None,
+    shed: int = 0,
+    elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+) -> Column[IssueDetail]:
     """A stored value as it is; the tooltip repeats it (values can be long)."""
 
     def text(issue: IssueDetail) -> str:
         return text_or_blank(value(issue))
 
-    return Column(header, text, tooltip=text)
+    return Column(
+        header, text, tooltip=text, stretch=stretch, sample=sample, shed=shed, elide=elide
+    )
 
 
 def _who(issue: IssueDetail) -> str:
@@ -99,13 +121,21 @@ ISSUE_COLUMNS: tuple[Column[IssueDetail], ...] = (
         _who,
         tooltip=_who_tooltip,
         colour=lambda issue: None if issue.name else PLACEHOLDER_COLOUR,
+        stretch=2,
     ),
     # As All Contacts shows it ("+1 415-555-0101"); the CSV keeps the stored number.
-    _issue_column("Phone", lambda issue: phone_text(issue.phone) if issue.phone else None),
-    _issue_column("Email", lambda issue: issue.email),
-    _issue_column("Field", lambda issue: issue.field),
-    _issue_column("Value", lambda issue: issue.value),
-    _issue_column("Reason", lambda issue: issue.reason),
+    _issue_column(
+        "Phone",
+        lambda issue: phone_text(issue.phone) if issue.phone else None,
+        sample="+44 7700 900123",
+        shed=1,
+    ),
+    _issue_column(
+        "Email", lambda issue: issue.email, stretch=2, shed=2, elide=Qt.TextElideMode.ElideMiddle
+    ),
+    _issue_column("Field", lambda issue: issue.field, sample="Shoe size"),
+    _issue_column("Value", lambda issue: issue.value, stretch=1, shed=3),
+    _issue_column("Reason", lambda issue: issue.reason, stretch=3),
 )
 
 
@@ -121,9 +151,7 @@ def group_text(group: IssueGroup) -> str:
 
 
 GROUP_COLUMNS: tuple[Column[IssueGroup], ...] = (
-    Column(
-        "Identical problems (select one to see only its issues)", group_text, tooltip=group_text
-    ),
+    Column("Problems", group_text, tooltip=group_text, stretch=1),
 )
 
 
