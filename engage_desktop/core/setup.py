@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from engage_desktop.core.consent import ConsentMode
+from engage_desktop.core.countries import country_name
 from engage_desktop.core.mapping import CONTACT_COLUMNS, MappingSpec, validate_mappings
 from engage_desktop.core.secrets import ApiKey, looks_like_private_key
 from engage_desktop.core.words import plural
@@ -125,7 +126,8 @@ def summary_lines(draft: SetupDraft, list_names: dict[str, str]) -> list[str]:
     if draft.demo:
         lines[0] += " — demo"
     lines.append(f"SMS consent: {draft.consent.value.title() if draft.consent else 'not chosen'}")
-    lines.append(f"Phone numbers without a country code: {draft.default_region}")
+    region = draft.default_region
+    lines.append(f"Phone numbers without a country code: {country_name(region)} ({region})")
     if not draft.sync_contacts:
         lines.append("Contacts: not synced (opt-outs are still sent to Klaviyo)")
     elif draft.every_list:

@@ -136,8 +136,15 @@ class BackgroundSync:
         assert self._db is not None
         conn = ConnectionRepo(self._db).get()
         key = self._key_for(conn) if conn is not None else None
+        if conn is None and trigger == "schedule":
+            return None  # nothing installed yet: the schedule has nothing to say
         if conn is None or key is None:
-            why = "Not connected to Klaviyo." if conn is None else "The API key is not available."
+            why = (
+                "Not connected to Klaviyo: install it under Extensions → Integrations."
+                if conn is None
+                else "The Klaviyo API key is not available (not in the keyring, or the keyring "
+                "is locked): Reconnect under Extensions → Integrations."
+            )
             self._listener(SyncRefused(why, "config"))
             return None
         self._run_id = 0
