@@ -18,7 +18,7 @@ class EmulatorProcess:
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()
-        if not line.startswith("Klaviyo emulator listening on "):
+        if " emulator listening on " not in line:  # Klaviyo's, Mailjet's, …
             self.proc.kill()
             raise RuntimeError(f"emulator did not start: {line!r}")
         self.url = line.rsplit(" ", 1)[1]

@@ -18,6 +18,8 @@ from engage_desktop import __version__
 from engage_desktop.actions import EXIT_TABLE, ActionError, Exit
 from engage_desktop.commands import add_parsers, build_actions, interactive_client_factory
 from engage_desktop.commands import run as run_command
+from engage_desktop.commands_gateway import add_parsers as add_gateway_parsers
+from engage_desktop.commands_sources import add_parsers as add_source_parsers
 from engage_desktop.config import DATA_DIR_ENV, data_dir, private_files, setup_logging
 from engage_desktop.core.secrets import redact
 
@@ -111,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     vk.add_argument("--base-url", default="https://a.klaviyo.com", help="Klaviyo's address")
     vk.add_argument("--json", action="store_true", help="one JSON object")
-    add_parsers(sub, common)
+    providers = add_parsers(sub, common)
+    add_gateway_parsers(sub, common, providers)
+    add_source_parsers(sub, common, providers)
     return p
 
 

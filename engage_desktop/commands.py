@@ -74,8 +74,15 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> Any:
     c.add_argument(
         "--yes", action="store_true", help="confirm a change that makes contacts messageable"
     )
-    s = sub.add_parser("sync", parents=[common], help="sync contacts from Klaviyo now")
+    s = sub.add_parser(
+        "sync", parents=[common], help="sync contacts from every connected source now"
+    )
     s.add_argument("--full", action="store_true", help="fetch everything (finds removals)")
+    s.add_argument(
+        "--source",
+        choices=["klaviyo", "mailjet"],
+        help="sync only this source (default: every connected one)",
+    )
     s.add_argument("--json", action="store_true", help="last stdout line: the result as JSON")
     s.add_argument(
         "--events",
@@ -254,7 +261,7 @@ def _sync(args: argparse.Namespace, actions: Actions) -> int:
     who = "Engage Desktop" if args.events else "command line"
     try:
         outcome: SyncResult | SyncRefused = asyncio.run(
-            actions.sync(args.trigger, args.full, on_event, who)
+            actions.sync(args.trigger, args.full, on_event, who, args.source)
         )
     except (KeyboardInterrupt, asyncio.CancelledError):
         bar.done()

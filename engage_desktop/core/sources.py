@@ -5,9 +5,16 @@ from __future__ import annotations
 KLAVIYO = "KLAVIYO"
 MAILJET = "MAILJET"
 CSV = "CSV"
-LOCAL = "LOCAL"  # an opt-out made here: a click, the command line, a STOP reply
+LOCAL = "LOCAL"  # an opt-out made here: a click, the command line
+SMS = "SMS"  # an opt-out heard by SMS: a STOP reply, the gateway's blacklist
 
-_SHOWN = {KLAVIYO: "Klaviyo", MAILJET: "Mailjet", CSV: "CSV import", LOCAL: "Engage"}
+_SHOWN = {
+    KLAVIYO: "Klaviyo",
+    MAILJET: "Mailjet",
+    CSV: "CSV import",
+    LOCAL: "Engage",
+    SMS: "SMS reply",
+}
 
 
 def source_label(source: str) -> str:

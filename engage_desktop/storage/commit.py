@@ -1,10 +1,11 @@
-"""The commit: staged records become contacts in one write transaction.
+"""The commit: staged records of every source become contacts in one write transaction.
 
 Readers keep the previous state until it commits (WAL). Everything decided per contact (which
-contact a record belongs to, the SMS status after the consent rules, which fields change) is
-computed inside the transaction (`storage/merge.py`), so a local opt-out made during the fetch
-is never lost. Staged rows are read in chunks in id order, so memory stays flat however large
-the account. Removals happen only when the run proved its listing complete.
+contact a record belongs to, the SMS status after the consent rules, which fields change, its
+groups) is computed inside the transaction (`storage/merge.py`, `storage/groups.py`), so a
+local opt-out made during the fetch is never lost. Staged rows are read in chunks in id
+order, so memory stays flat however large the account. Removals happen only when the run
+proved its listing complete. What merged across sources goes to the run's merge report.
 """
 
 from __future__ import annotations
@@ -15,8 +16,13 @@ from dataclasses import dataclass
 import peewee
 
 from engage_desktop.core.consent import ConsentMode
-from engage_desktop.core.sources import source_label
+from engage_desktop.storage import groups
 from engage_desktop.storage.merge import RECORD_SELECT, Merge, Record, Tallies
+from engage_desktop.storage.merge_report import (
+    MergeReport,
+    numbers_read_differently,
+    prepare_raw_read,
+)
 from engage_desktop.storage.staging import STAGED_TABLES
 
 CHUNK = 5000
@@ -61,11 +67,15 @@ def commit_staged(
     plans: Sequence[SourceCommit],
     modes: dict[str, ConsentMode],
     now: float,
+    report: MergeReport | None = None,
 ) -> dict[str, CommitResult]:
-    """Apply the staging area to the live tables in one transaction, then empty it."""
+    """Apply the staging area to the live tables in one transaction, then empty it.
+    `modes`: consent modes that differ from the stored ones (the others are read)."""
     out: dict[str, CommitResult] = {}
+    report = report if report is not None else MergeReport(db, run_id=run_id)
     with db.atomic():
-        merge = Merge(db, run_id, now, modes)
+        groups.prepare(db)
+        merge = Merge(db, run_id, now, modes, report=report)
         for plan in plans:
             tally = _commit_source(db, merge, plan)
             out[plan.source] = CommitResult(
@@ -77,7 +87,10 @@ def commit_staged(
                 tally.opted_out,
                 tally.issues,
             )
+        groups.mark(db, merge.regroup)
+        groups.regroup(db)
         merge.remove_orphans()
+        report.flush()
     with db.atomic():
         for plan in plans:
             for table in STAGED_TABLES:
@@ -112,7 +125,13 @@ def _commit_source(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) 
             break
         merge.apply(src, [Record._make(r) for r in rows], tally, plan.rederive)
         after = rows[-1][0]
-    _lists(db, plan, merge.now)
+    if merge.report is not None:
+        _read_differently(db, merge.report, src)
+    synced = [lst.external_id for lst in plan.lists]
+    groups.upsert_lists(
+        db, src, [(x.external_id, x.name, x.member_count) for x in plan.lists], merge.now
+    )
+    groups.apply_memberships(db, src, synced, complete=plan.removals)
     if plan.removals:
         tally.removed = _removals(db, merge, plan)
     sql(
@@ -128,51 +147,17 @@ def _commit_source(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) 
     return tally
 
 
-def _lists(db: peewee.SqliteDatabase, plan: SourceCommit, now: float) -> None:
-    """The synced lists, and their members as this run saw them (only what changed is
-    written: most runs change few). Members are dropped only on a complete full listing."""
-    sql = db.execute_sql
-    src = plan.source
-    for lst in plan.lists:
-        sql(
-            "INSERT INTO contact_lists (source, external_id, name, member_count, last_synced_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, external_id) DO UPDATE SET"
-            " name = excluded.name, member_count = coalesce(excluded.member_count, member_count),"
-            " last_synced_at = excluded.last_synced_at",
-            (src, lst.external_id, f"{source_label(src)}: {lst.name}", lst.member_count, now),
-        )
-    synced = [lst.external_id for lst in plan.lists]
-    marks = ",".join("?" * len(synced))
-    seen = (
-        "SELECT l.id, cs.contact_id FROM staged_members m"
-        " JOIN contact_lists l ON l.source = m.source AND l.external_id = m.list_external_id"
-        " JOIN contact_sources cs ON cs.source = m.source AND cs.external_id = m.external_id"
-        " WHERE m.source = ?"
+def _read_differently(db: peewee.SqliteDatabase, report: MergeReport, source: str) -> None:
+    """Numbers this source wrote nationally (or could not read) that another source wrote
+    the same way and read otherwise: the same person may be two contacts."""
+    prepare_raw_read(db)
+    db.execute_sql(
+        "INSERT OR IGNORE INTO raw_read (phone_raw, phone) SELECT phone_raw, phone"
+        " FROM staged_records WHERE source = ? AND phone_raw IS NOT NULL"
+        " AND (phone IS NULL OR phone != phone_raw)",
+        (source,),
     )
-    has_members = sql(
-        f"SELECT EXISTS (SELECT 1 FROM list_members WHERE list_id IN (SELECT id FROM"
-        f" contact_lists WHERE source = ? AND external_id IN ({marks})))",
-        (src, *synced),
-    ).fetchone()[0]
-    if not has_members:  # these lists' first sync: nothing to compare, write them all
-        sql(f"INSERT OR IGNORE INTO list_members (list_id, contact_id) {seen}", (src,))
-        return
-    sql(
-        "CREATE TEMP TABLE IF NOT EXISTS seen_members (list_id INTEGER, contact_id INTEGER,"
-        " PRIMARY KEY (list_id, contact_id)) WITHOUT ROWID"
-    )
-    sql("DELETE FROM seen_members")
-    sql(f"INSERT OR IGNORE INTO seen_members (list_id, contact_id) {seen}", (src,))
-    if plan.removals and synced:
-        sql(
-            f"DELETE FROM list_members WHERE list_id IN (SELECT id FROM contact_lists"
-            f" WHERE source = ? AND external_id IN ({marks})) AND NOT EXISTS"
-            f" (SELECT 1 FROM seen_members s WHERE s.list_id = list_members.list_id"
-            f" AND s.contact_id = list_members.contact_id)",
-            (src, *synced),
-        )
-    sql("INSERT OR IGNORE INTO list_members (list_id, contact_id) SELECT * FROM seen_members")
-    sql("DELETE FROM seen_members")
+    numbers_read_differently(db, source, report)
 
 
 def _removals(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) -> int:
@@ -182,7 +167,16 @@ def _removals(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) -> in
     src = plan.source
     synced = [lst.external_id for lst in plan.lists]
     marks = ",".join("?" * len(synced))
-    # Lists no longer selected stop being synced lists: their copies go.
+    # Lists no longer selected stop being synced lists: their copies go (and, with them,
+    # every record's membership of them).
+    lost = sql(
+        "SELECT DISTINCT cs.contact_id FROM record_members rm JOIN contact_lists l"
+        " ON l.id = rm.list_id JOIN contact_sources cs ON cs.source = rm.source"
+        f" AND cs.external_id = rm.external_id WHERE l.source = ? AND l.external_id NOT IN"
+        f" ({marks})",
+        (src, *synced),
+    ).fetchall()
+    groups.mark(db, (int(r[0]) for r in lost))
     sql(
         f"DELETE FROM contact_lists WHERE source = ? AND external_id NOT IN ({marks})",
         (src, *synced),
@@ -195,6 +189,9 @@ def _removals(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) -> in
         (src, src, src),
     ).fetchall()
     contacts = {int(r[0]) for r in gone}
+    if contacts:
+        groups.forget_records(db, src)
+        groups.mark(db, contacts)
     merge.orphans |= contacts
     merge.rederive(contacts)
     return len(gone)

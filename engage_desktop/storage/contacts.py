@@ -48,8 +48,27 @@ class Contact:
             "sms_status": self.sms_status.value,
             "sms_reason": self.sms_reason,
             "sources": self.sources,
+            "groups": self.lists,  # `Klaviyo: VIP`, `Mailjet: Newsletter`, `CSV: …`
             "lists": self.lists,
         }
+
+
+class SourceRecord(NamedTuple):
+    """One source's record of a contact, as that source gave it (the detail pane shows each
+    source's values beside the contact's)."""
+
+    source: str
+    external_id: str
+    phone: str | None
+    phone_raw: str | None
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    fields: dict[str, Any]
+    consent: str | None
+    consent_at: float | None
+    linked_at: float
+    groups: list[str]  # the groups this record is in
 
 
 class _ContactColumns(NamedTuple):
@@ -96,7 +115,8 @@ class ContactRepo:
         if list_name is not None:
             where.append(
                 "c.id IN (SELECT m.contact_id FROM list_members m JOIN contact_lists l"
-                " ON l.id = m.list_id WHERE l.name = ? OR l.name = 'Klaviyo: ' || ?)"
+                " ON l.id = m.list_id WHERE l.name = ?"
+                " OR substr(l.name, instr(l.name, ': ') + 2) = ?)"  # a group's own name
             )
             args += [list_name, list_name]
         if source is not None:
@@ -142,6 +162,27 @@ class ContactRepo:
                 sources=sources.get(r.id, {}),
                 lists=lists.get(r.id, []),
             )
+            for r in rows
+        ]
+
+    def records(self, contact_id: int) -> list[SourceRecord]:
+        """The contact's source records, in source order."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for source, ext, name in self.db.execute_sql(
+            "SELECT s.source, s.external_id, l.name FROM contact_sources s"
+            " JOIN record_members rm ON rm.source = s.source AND rm.external_id = s.external_id"
+            " JOIN contact_lists l ON l.id = rm.list_id WHERE s.contact_id = ? ORDER BY l.name",
+            (contact_id,),
+        ):
+            groups.setdefault((source, ext), []).append(name)
+        rows = self.db.execute_sql(
+            "SELECT source, external_id, phone, phone_raw, email, first_name, last_name, fields,"
+            " consent, consent_at, linked_at FROM contact_sources WHERE contact_id = ?"
+            " ORDER BY source, linked_at, external_id",
+            (contact_id,),
+        )
+        return [
+            SourceRecord._make((*r[:7], json.loads(r[7]), *r[8:11], groups.get((r[0], r[1]), [])))
             for r in rows
         ]
 

@@ -260,7 +260,178 @@ V4 = _sql(
     "CREATE INDEX contacts_updated ON contacts (updated_at)",
 )
 
-STEPS: Sequence[tuple[int, Step]] = ((1, V1), (2, V2), (3, V3), (4, V4))
+V5 = _sql(
+    # The SMS gateway (MessageMedia): its settings, never its key or secret (the keyring).
+    """CREATE TABLE gateway (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        provider TEXT NOT NULL,           -- MESSAGEMEDIA
+        base_url TEXT NOT NULL,
+        source_number TEXT,               -- E.164 sender; NULL: the account's default
+        key_in_keyring INTEGER NOT NULL DEFAULT 0,
+        key_hint TEXT,                    -- the key's last characters, to recognise it
+        opt_out_keywords TEXT NOT NULL,   -- JSON: the words that opt a replying number out
+        blacklist_opt_outs INTEGER NOT NULL DEFAULT 1,  -- local opt-outs go to its blacklist
+        connected_at REAL NOT NULL,
+        verified_at REAL,
+        last_poll_at REAL,
+        last_poll_error TEXT,
+        last_reconcile_at REAL
+    )""",
+    """CREATE TABLE campaigns (
+        id INTEGER PRIMARY KEY,
+        list_id INTEGER REFERENCES contact_lists (id) ON DELETE SET NULL,
+        list_name TEXT NOT NULL,          -- as it was called when prepared
+        text TEXT NOT NULL,               -- as written, placeholders included
+        personal INTEGER NOT NULL,        -- texts differ: each recipient row holds its own
+        source_number TEXT,
+        status TEXT NOT NULL,             -- preparing | ready | sending | cancelling | paused
+                                          -- | finished | cancelled
+        created_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        counts TEXT NOT NULL DEFAULT '{}',  -- JSON: recipients by state, reason, delivery
+        requests INTEGER NOT NULL DEFAULT 0,
+        sender TEXT,                      -- who is sending it: one sender at a time
+        sender_pid INTEGER,
+        sender_host TEXT,
+        heartbeat_at REAL,
+        error TEXT
+    )""",
+    # A recipient goes pending -> sending (its batch claimed, durable before the request) ->
+    # submitted (202, with its message id) | unknown (the answer was lost) | failed (400);
+    # or skipped, with the reason, before its batch goes.
+    """CREATE TABLE campaign_recipients (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+        contact_id INTEGER NOT NULL,
+        phone TEXT,                       -- E.164 when prepared
+        text TEXT,                        -- personalised text (NULL: the campaign's text)
+        state TEXT NOT NULL,
+        reason TEXT,                      -- skipped: why; failed: the gateway's words
+        batch TEXT,                       -- the request that carried it
+        message_id TEXT,
+        sent_at REAL,
+        delivery TEXT,                    -- enroute | submitted | delivered | failed | rejected
+                                          -- | expired
+        delivery_at REAL,
+        delivery_code TEXT,
+        UNIQUE (campaign_id, contact_id)
+    )""",
+    "CREATE INDEX campaign_recipients_state ON campaign_recipients (campaign_id, state)",
+    "CREATE INDEX campaign_recipients_batch ON campaign_recipients (batch) WHERE batch IS NOT NULL",
+    "CREATE INDEX campaign_recipients_message ON campaign_recipients (message_id)"
+    " WHERE message_id IS NOT NULL",
+    "CREATE INDEX campaign_recipients_phone ON campaign_recipients (phone, sent_at)",
+    # Every reply, once (a crash between commit and confirm re-delivers it).
+    """CREATE TABLE gateway_replies (
+        reply_id TEXT PRIMARY KEY,
+        phone TEXT,                       -- the handset, E.164
+        contact_id INTEGER,
+        content TEXT NOT NULL,
+        keyword TEXT,                     -- the opt-out word it was, if any
+        received_at REAL,
+        recorded_at REAL NOT NULL,
+        message_id TEXT,                  -- the message it answers, when known
+        campaign_id INTEGER,
+        recipient_id INTEGER
+    ) WITHOUT ROWID""",
+    "CREATE INDEX gateway_replies_received ON gateway_replies (received_at)",
+    # The gateway's blacklist as last seen complete, and what we did about each number.
+    """CREATE TABLE gateway_blacklist (
+        phone TEXT PRIMARY KEY,
+        listed INTEGER NOT NULL,          -- in the last complete listing
+        first_seen_at REAL,
+        last_seen_at REAL,
+        added_at REAL,                    -- we added it (a local opt-out, as a safety net)
+        opted_out_at REAL                 -- it appeared there without us: a local opt-out
+    ) WITHOUT ROWID""",
+)
+
+V6 = _sql(
+    # Contacts from several sources (docs/SOURCES.md). The Mailjet connection's settings;
+    # its key and secret live in the keyring, never here.
+    """CREATE TABLE mailjet_connection (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        base_url TEXT NOT NULL,
+        key_ref TEXT NOT NULL,            -- a fingerprint of the API key: the same account?
+        key_hint TEXT NOT NULL,           -- the key's last four characters, as shown
+        phone_property TEXT NOT NULL,     -- the contact property holding phone numbers
+        lists TEXT NOT NULL,              -- JSON: "all" or a list of Mailjet list ids
+        consent_mode TEXT NOT NULL,       -- inferred | explicit
+        consent_property TEXT,            -- a bool property: true SUBSCRIBED, false UNSUBSCRIBED
+        default_region TEXT NOT NULL,
+        mappings TEXT NOT NULL DEFAULT '[]',  -- JSON: [[field, property, type], ...]
+        last_full_at REAL,
+        last_full_count INTEGER,
+        needs_rederive INTEGER NOT NULL DEFAULT 1,
+        key_in_keyring INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    )""",
+    # Group membership per source record: a contact's groups are its records' groups, so a
+    # record that moves to another number takes its groups along, and a group its source
+    # drops is left by that record only.
+    """CREATE TABLE record_members (
+        list_id INTEGER NOT NULL REFERENCES contact_lists (id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        PRIMARY KEY (source, external_id, list_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX record_members_list ON record_members (list_id)",
+    """INSERT OR IGNORE INTO record_members (list_id, source, external_id)
+        SELECT m.list_id, s.source, s.external_id FROM list_members m
+        JOIN contact_lists l ON l.id = m.list_id
+        JOIN contact_sources s ON s.contact_id = m.contact_id AND s.source = l.source""",
+    # CSV imports: each one, what it did, and the rows it could not take.
+    """CREATE TABLE csv_imports (
+        id INTEGER PRIMARY KEY,
+        group_key TEXT NOT NULL,
+        group_name TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        status TEXT NOT NULL,             -- running | succeeded | failed | cancelled
+        counts TEXT NOT NULL DEFAULT '{}',  -- JSON
+        error TEXT
+    )""",
+    """CREATE TABLE import_issues (
+        import_id INTEGER NOT NULL REFERENCES csv_imports (id) ON DELETE CASCADE,
+        row INTEGER,
+        column_name TEXT,
+        value TEXT,
+        reason TEXT NOT NULL
+    )""",
+    "CREATE INDEX import_issues_import ON import_issues (import_id)",
+    # What each run (or import) merged across sources: contacts merged, field conflicts with
+    # the value that won, numbers written or read differently per source.
+    """CREATE TABLE merge_reports (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES sync_runs (id) ON DELETE CASCADE,
+        import_id INTEGER REFERENCES csv_imports (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,               -- merged | conflict | phone
+        contact_id INTEGER,
+        phone TEXT,
+        field TEXT,
+        value TEXT,                       -- the value that won
+        source TEXT,                      -- the source it came from
+        others TEXT                       -- JSON: source -> the value it had
+    )""",
+    "CREATE INDEX merge_reports_run ON merge_reports (run_id) WHERE run_id IS NOT NULL",
+    "CREATE INDEX merge_reports_import ON merge_reports (import_id) WHERE import_id IS NOT NULL",
+    # Each source's part of a run, for the history.
+    """CREATE TABLE run_sources (
+        run_id INTEGER NOT NULL REFERENCES sync_runs (id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        status TEXT NOT NULL,
+        full INTEGER NOT NULL,
+        counts TEXT NOT NULL,             -- JSON: the run's count keys
+        issues INTEGER NOT NULL DEFAULT 0,
+        suspicious TEXT,
+        error TEXT,
+        PRIMARY KEY (run_id, source)
+    ) WITHOUT ROWID""",
+)
+
+STEPS: Sequence[tuple[int, Step]] = ((1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6))
 
 
 def current_version(db: peewee.SqliteDatabase) -> int:

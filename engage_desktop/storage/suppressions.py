@@ -77,3 +77,8 @@ def is_suppressed(db: peewee.SqliteDatabase, phone: str) -> bool:
         "SELECT 1 FROM suppressions WHERE phone = ? AND lifted_at IS NULL", (phone,)
     ).fetchone()
     return row is not None
+
+
+def suppress_many(db: peewee.SqliteDatabase, rows: list[tuple[str, float, str, str]]) -> None:
+    """`suppress` for many numbers at once: (phone, at, reason, origin) each."""
+    db.cursor().executemany(_SUPPRESS, rows)

@@ -1,4 +1,11 @@
-"""One sync run: plan -> fetch -> stage -> commit -> push opt-outs -> record."""
+"""One sync run over every connected source: plan -> fetch -> stage -> commit -> push
+opt-outs -> record.
+
+Sources (sync/sources/) are planned and fetched side by side, each into its own part of the
+staging area; what they staged is committed in one transaction (records merge by phone
+there). A source that fails is left as it was while the others are saved; the run then
+says which one failed. Opt-outs go to Klaviyo at the end, even when a source failed.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +15,29 @@ import gc
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
-from engage_desktop.core.sources import KLAVIYO
+from engage_desktop.core.sources import source_label
 from engage_desktop.klaviyo.client import KlaviyoClient
-from engage_desktop.klaviyo.errors import AuthenticationError, KlaviyoError
-from engage_desktop.klaviyo.models import KlaviyoList
-from engage_desktop.storage.commit import SourceCommit, SyncedList, commit_staged
-from engage_desktop.storage.connection import Connection, ConnectionRepo
-from engage_desktop.storage.contacts import ContactRepo
-from engage_desktop.storage.database import Database, DatabaseError
-from engage_desktop.storage.fields import FieldRepo
+from engage_desktop.klaviyo.errors import AuthenticationError
+from engage_desktop.storage.commit import SourceCommit, commit_staged
+from engage_desktop.storage.connection import ConnectionRepo
+from engage_desktop.storage.database import Database
 from engage_desktop.storage.lease import LeaseRepo
 from engage_desktop.storage.outbox import OutboxRepo
+from engage_desktop.storage.run_sources import RunSourceRepo
 from engage_desktop.storage.runs import RunRepo
 from engage_desktop.storage.staging import StagingRepo
 from engage_desktop.sync.events import SyncProgress, SyncResult
-from engage_desktop.sync.fetch import Fetcher, Tally, list_counts
 from engage_desktop.sync.lock import SyncLock
 from engage_desktop.sync.pusher import OptOutPusher
+from engage_desktop.sync.run_parts import Part, failure_message, part_summary, totals
+from engage_desktop.sync.sources.base import ContactSource, NotConnected, RunContext
+from engage_desktop.sync.sources.klaviyo import KlaviyoSource
 
 log = logging.getLogger(__name__)
 
-COUNTS_WAIT_S = 15.0  # a full run waits this long at most for list sizes (15 a minute)
+__all__ = ["NotConnected", "SyncEngine"]
 MAX_RUN_S = 6 * 3600.0  # a run that has not finished fetching by then is stopped
 PUBLISH_EVERY_S = 0.1  # at most 10 snapshots a second
 SUSPICIOUS_MIN = 10
@@ -40,18 +47,19 @@ SUSPICIOUS_MIN = 10
 YOUNG_GC_THRESHOLD = 10_000
 
 
-class NotConnected(Exception):
-    """No Klaviyo connection has been set up (run `connect` first)."""
-
-
 class SyncEngine:
-    """Runs syncs for one database and one Klaviyo client; knows nothing of Qt."""
+    """Runs syncs for one database over its sources; knows nothing of Qt.
+
+    `client`: the Klaviyo client (its source, unless `sources` are given, and where opt-outs
+    are pushed); None when Klaviyo is not connected.
+    """
 
     def __init__(
         self,
         db: Database,
-        client: KlaviyoClient,
+        client: KlaviyoClient | None = None,
         *,
+        sources: Sequence[ContactSource] | None = None,
         who: str = "engage-desktop",
         on_progress: Callable[[SyncProgress], None] | None = None,
         clock: Callable[[], float] = time.time,
@@ -60,262 +68,214 @@ class SyncEngine:
     ) -> None:
         self.db = db
         self.client = client
+        if sources is None:
+            sources = [] if client is None else [KlaviyoSource(db, client, chains, clock)]
+        self.sources = list(sources)
         self.on_progress = on_progress
         self.clock = clock
-        self.chains = chains
         self.max_run_s = max_run_s
         self.connections = ConnectionRepo(db)
         self.runs = RunRepo(db)
-        self.staging = StagingRepo(db, KLAVIYO)
-        self.fields = FieldRepo(db)
+        self.run_sources = RunSourceRepo(db)
         self.lock = SyncLock(LeaseRepo(db), who, clock)
         self._last_publish = 0.0
+        self._active: list[ContactSource] = []
 
     async def run(self, trigger: str = "manual", full: bool = False) -> SyncResult:
-        """One run; raises SyncLockHeld if another run holds the lock, NotConnected if none."""
-        conn = self.connections.get()
-        if conn is None:
-            raise NotConnected("Not connected to Klaviyo yet: run `engage-desktop connect` first.")
-        if conn.lists == ():
+        """One run; raises SyncLockHeld if another run holds the lock, NotConnected when no
+        source can sync."""
+        usable: list[ContactSource] = []
+        refused: list[str] = []
+        for source in self.sources:
+            try:
+                source.full_due(full)
+            except NotConnected as exc:
+                refused.append(str(exc))
+                continue
+            usable.append(source)
+        if not usable:
             raise NotConnected(
-                "Contact sync is off: choose the lists to sync in Integrations → Klaviyo."
+                refused[0]
+                if refused
+                else "Not connected to Klaviyo yet: run `engage-desktop connect` first."
             )
         async with self.lock.held():
             with _fewer_young_collections():
-                return await self._locked_run(conn, trigger, full)
+                return await self._locked_run(usable, trigger, full)
 
-    async def _locked_run(self, conn: Connection, trigger: str, full: bool) -> SyncResult:
+    async def _locked_run(
+        self, sources: list[ContactSource], trigger: str, full: bool
+    ) -> SyncResult:
         self.runs.mark_interrupted(self.clock())
-        full = full or self._full_due(conn)
-        run_id = self.runs.start(trigger, full, self.clock())
+        parts = [Part(s, StagingRepo(self.db, s.name), s.full_due(full)) for s in sources]
+        run_full = all(p.full for p in parts)
+        run_id = self.runs.start(trigger, run_full, self.clock())
         started = self.clock()
-        requests0, throttled0 = self.client.stats.requests, self.client.stats.throttled
-        tally = Tally()
+        self._active = sources
         try:
-            result = await self._run(run_id, conn, full, trigger, started, tally)
+            await self._run(run_id, parts, started)
         except asyncio.CancelledError:
-            self.staging.clear()
-            self._finish(
-                run_id,
-                "cancelled",
-                tally,
-                requests0,
-                throttled0,
-                error="cancelled; contacts were left as they were",
-            )
+            for p in parts:
+                p.staging.clear()
+                p.fail("cancelled; contacts were left as they were", "cancelled")
+            self._finish(run_id, parts, started, trigger, run_full, "cancelled")
             raise
         except Exception as exc:  # every failure ends the run visibly, never "running"
-            message = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
-            if isinstance(exc, TimeoutError):
-                message = (
-                    f"The sync was still fetching after {self.max_run_s / 3600:g} hours and was "
-                    f"stopped; contacts were left as they were."
-                )
-            elif not isinstance(exc, KlaviyoError | OSError | DatabaseError):
-                # A bug of ours: the run still ends as a failure the user can see, not "running".
-                log.exception("sync %d: unexpected error", run_id)
-                message = (
-                    f"Engage Desktop hit an unexpected problem ({type(exc).__name__}); contacts "
-                    f"were left as they were. The log file has the details."
-                )
+            message = failure_message(exc, self.max_run_s)
             log.error("sync %d failed: %s", run_id, message)
-            self.staging.clear()
-            counts = self._finish(run_id, "failed", tally, requests0, throttled0, error=message)
-            if not isinstance(exc, AuthenticationError):
-                await self._push(run_id)  # opt-outs go out even when the sync could not
-            return SyncResult(
-                run_id,
-                "failed",
-                trigger,
-                full,
-                counts,
-                tally.issues,
-                self.clock() - started,
-                error=message,
-            )
-        counts, suspicious, issues = result
-        log.info("run %d: succeeded", run_id)
-        counts = self._finish(run_id, "succeeded", tally, requests0, throttled0, counts, suspicious)
-        return SyncResult(
+            for p in parts:
+                p.staging.clear()
+                if p.error is None:
+                    p.fail(message)
+            await self._push(run_id, parts)
+        return self._finish(run_id, parts, started, trigger, run_full)
+
+    async def _run(self, run_id: int, parts: list[Part], started: float) -> None:
+        for p in parts:
+            p.staging.clear()
+        self._publish(run_id, "planning", started, force=True)
+        ctx = RunContext(
             run_id,
-            "succeeded",
-            trigger,
-            full,
-            counts,
-            issues,
-            self.clock() - started,
-            suspicious,
-        )
-
-    def _full_due(self, conn: Connection) -> bool:
-        if conn.needs_full or conn.last_full_at is None or conn.profiles_watermark is None:
-            return True
-        return self.clock() - conn.last_full_at > conn.reconcile_days * 86400
-
-    def _finish(
-        self,
-        run_id: int,
-        status: str,
-        tally: Tally,
-        requests0: int,
-        throttled0: int,
-        counts: dict[str, int] | None = None,
-        suspicious: str | None = None,
-        error: str | None = None,
-    ) -> dict[str, int]:
-        out = dict(counts or {})
-        out["fetched"] = tally.fetched
-        out["requests"] = self.client.stats.requests - requests0
-        out["throttled"] = self.client.stats.throttled - throttled0
-        self.runs.finish(run_id, status, out, self.clock(), suspicious, error)
-        return out
-
-    async def _run(
-        self,
-        run_id: int,
-        conn: Connection,
-        full: bool,
-        trigger: str,
-        started: float,
-        tally: Tally,
-    ) -> tuple[dict[str, int], str | None, int]:
-        self.staging.clear()
-        gaps0 = len(self.client.stats.gaps)
-        self._publish(run_id, "planning", tally, started, 0, force=True)
-        lists = await self._plan(conn, run_id, tally)
-        cached = ContactRepo(self.db).list_member_counts()
-
-        async def list_sizes() -> dict[str, int]:
-            return await list_counts(self.client, lists, cached, COUNTS_WAIT_S if full else 0.0)
-
-        log.info(
-            "run %d (%s): fetching %d lists", run_id, "full" if full else "incremental", len(lists)
-        )
-        mappings = self.fields.mappings()
-        fetcher = Fetcher(
-            self.client,
-            self.staging,
-            conn,
-            mappings,
-            tally,
-            lambda: self._publish(run_id, "fetching", tally, started, len(lists)),
-            self.chains,
+            self.run_sources,
+            lambda: self._publish(run_id, "fetching", started),
+            self.clock,
         )
         async with asyncio.timeout(self.max_run_s - (self.clock() - started)):
-            counts = await fetcher.run(lists, full, list_sizes, cached)
-        gaps = tally.gaps + self.client.stats.gaps[gaps0:]
-
-        for m in mappings:
-            if tally.fetched and m.path not in tally.seen_paths:
-                self.runs.add_issues(
-                    run_id,
-                    [
-                        (
-                            m.name,
-                            m.path,
-                            "no fetched profile has this Klaviyo field (names are exact)",
-                        )
-                    ],
+            await asyncio.gather(*(self._fetch(p, ctx) for p in parts))
+        ok = [p for p in parts if p.error is None]
+        plans: list[SourceCommit] = []
+        for p in ok:
+            assert p.plan is not None and p.fetched is not None
+            p.staged, _ = p.staging.counts()
+            p.suspicious = self._suspicious(run_id, p)
+            plans.append(
+                SourceCommit(
+                    p.source.name,
+                    p.plan.full,
+                    p.fetched.lists,
+                    removals=p.plan.full and p.suspicious is None,
+                    rederive=p.plan.rederive,
                 )
-        staged, _ = self.staging.counts()
-        suspicious = None
-        if full and staged == 0 and (conn.last_full_count or 0) >= SUSPICIOUS_MIN:
-            suspicious = (
-                f"Klaviyo returned no profiles, but the last full sync had "
-                f"{conn.last_full_count}; nothing was removed."
             )
-        elif full and gaps:
+        if plans:
+            log.info("run %d: committing %d staged records", run_id, sum(p.staged for p in ok))
+            self._publish(run_id, "committing", started, force=True)
+            results = commit_staged(self.db, run_id, plans, {}, self.clock())
+            for p in ok:
+                assert p.plan is not None and p.fetched is not None
+                p.result = results[p.source.name]
+                p.source.committed(p.plan, p.fetched, p.staged, self.clock())
+        self._publish(run_id, "pushing opt-outs", started, force=True)
+        await self._push(run_id, parts)
+
+    async def _fetch(self, p: Part, ctx: RunContext) -> None:
+        """Plan and fetch one source; its failure is its own (the others go on)."""
+        p.marks = (p.source.requests, p.source.throttled)
+        try:
+            p.plan = await p.source.plan(ctx, p.full)
+            log.info(
+                "run %d: %s: fetching %d lists (%s)",
+                ctx.run_id,
+                source_label(p.source.name),
+                len(p.plan.lists),
+                "full" if p.plan.full else "incremental",
+            )
+            p.fetched = await p.source.fetch(p.plan, p.staging, ctx)
+        except Exception as exc:
+            message = failure_message(exc, self.max_run_s)
+            log.error("sync %d: %s failed: %s", ctx.run_id, source_label(p.source.name), message)
+            p.staging.clear()
+            p.fail(message, exc=exc)
+
+    def _suspicious(self, run_id: int, p: Part) -> str | None:
+        assert p.plan is not None
+        label, gaps = source_label(p.source.name), p.source.tally.gaps
+        last = p.source.last_full_count() or 0
+        if p.plan.full and p.staged == 0 and last >= SUSPICIOUS_MIN:
+            return (
+                f"{label} returned no {p.source.noun}, but the last full sync had {last}; "
+                f"nothing was removed."
+            )
+        if p.plan.full and gaps:
             more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
-            suspicious = (
-                f"Klaviyo's answers may be incomplete: {gaps[0]}{more}. New and changed "
+            self.run_sources.add_issues(
+                run_id, p.source.name, [(None, None, f"incomplete listing: {g}") for g in gaps]
+            )
+            return (
+                f"{label}'s answers may be incomplete: {gaps[0]}{more}. New and changed "
                 f"contacts were saved; nothing was removed."
             )
-            self.runs.add_issues(run_id, [(None, None, f"incomplete listing: {g}") for g in gaps])
-        watermark = self.staging.max_updated()
-        log.info("run %d: committing %d staged profiles", run_id, staged)
-        self._publish(run_id, "committing", tally, started, len(lists), force=True)
-        synced = [SyncedList(lst.id, lst.name, counts.get(lst.id)) for lst in lists]
-        plan = SourceCommit(
-            KLAVIYO, full, synced, removals=full and suspicious is None, rederive=conn.needs_full
-        )
-        result = commit_staged(self.db, run_id, [plan], {KLAVIYO: conn.consent_mode}, self.clock())[
-            KLAVIYO
-        ]
-        self.connections.record_sync(
-            watermark, tally.joined, staged if full else None, self.clock()
-        )
-        self._publish(run_id, "pushing opt-outs", tally, started, len(lists), force=True)
-        await self._push(run_id)
-        counts = {
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            "removed": result.removed,
-            "invalid": result.invalid,
-            "opted_out": result.opted_out,
-        }
-        issues = self.runs.issue_count(run_id)
-        return counts, suspicious, issues
+        return None
 
-    async def _push(self, run_id: int) -> None:
+    async def _push(self, run_id: int, parts: list[Part]) -> None:
+        """Opt-outs to Klaviyo (not when its key was just refused: it would be again)."""
+        if self.client is None or any(isinstance(p.exc, AuthenticationError) for p in parts):
+            return
         push = await OptOutPusher(OutboxRepo(self.db), self.client, self.clock).push_due()
         if push.error:
             self.runs.add_issues(run_id, [(None, None, f"opt-outs not sent yet: {push.error}")])
 
-    async def _plan(self, conn: Connection, run_id: int, tally: Tally) -> list[KlaviyoList]:
-        """The lists to read. A list the listing left out is asked for by id: gone (404) is
-        proof; still there means the listing was incomplete."""
-        available = await self.client.get_lists()
-        by_id = {lst.id: lst for lst in available}
-        known = ContactRepo(self.db).list_names(KLAVIYO)
-        wanted = list(known) if conn.lists is None else list(conn.lists)
-        for list_id in wanted:
-            if list_id in by_id:
-                continue
-            name = known.get(list_id, list_id)
-            if await self.client.list_exists(list_id):
-                by_id[list_id] = KlaviyoList(list_id, name, None, None)
-                available.append(by_id[list_id])
-                if conn.lists is None:  # other lists may be missing too, unknown to us
-                    tally.gaps.append(f"Klaviyo's list of lists left out {name}")
-            elif conn.lists is not None:
-                self.runs.add_issues(run_id, [("list", name, "this Klaviyo list no longer exists")])
-        if conn.lists is None:
-            return available
-        return [by_id[i] for i in conn.lists if i in by_id]
-
-    def _publish(
+    def _finish(
         self,
         run_id: int,
-        phase: str,
-        tally: Tally,
+        parts: list[Part],
         started: float,
-        lists_total: int,
-        force: bool = False,
-    ) -> None:
+        trigger: str,
+        full: bool,
+        status: str | None = None,
+    ) -> SyncResult:
+        summaries = {p.source.name: part_summary(p, self.run_sources, run_id) for p in parts}
+        counts, suspicious, error = totals(parts, summaries)
+        status = status or ("failed" if error else "succeeded")
+        self.runs.finish(run_id, status, counts, self.clock(), suspicious, error)
+        for p in parts:
+            self.run_sources.record(run_id, p.row(summaries[p.source.name]))
+        log.info("run %d: %s", run_id, status)
+        return SyncResult(
+            run_id,
+            status,
+            trigger,
+            full,
+            counts,
+            self.runs.issue_count(run_id),
+            self.clock() - started,
+            suspicious,
+            error,
+            sources={name: s.as_json() for name, s in summaries.items()},
+        )
+
+    def _publish(self, run_id: int, phase: str, started: float, force: bool = False) -> None:
         now = self.clock()
         if self.on_progress is None or (not force and now - self._last_publish < PUBLISH_EVERY_S):
             return
         self._last_publish = now
+        tallies = [s.tally for s in self._active]
+        fetched = sum(t.fetched for t in tallies)
+        expected = (
+            sum(t.expected or 0 for t in tallies)
+            if tallies and all(t.expected is not None for t in tallies)
+            else None
+        )
         elapsed = max(now - started, 1e-6)
-        rate = tally.fetched / elapsed
+        rate = fetched / elapsed
         eta = None
-        if tally.expected and rate > 0:
-            eta = max(0.0, (tally.expected - tally.fetched) / rate)
+        if expected and rate > 0:
+            eta = max(0.0, (expected - fetched) / rate)
+        reading = [t.current_list for t in tallies if t.current_list]
         self.on_progress(
             SyncProgress(
                 run_id=run_id,
                 phase=phase,
-                lists_done=tally.lists_done,
-                lists_total=lists_total,
-                fetched=tally.fetched,
-                expected=tally.expected,
+                lists_done=sum(t.lists_done for t in tallies),
+                lists_total=sum(t.lists_total for t in tallies),
+                fetched=fetched,
+                expected=expected,
                 rate=rate,
                 eta_s=None if eta is None or math.isinf(eta) else eta,
-                requests=self.client.stats.requests,
-                throttled=self.client.stats.throttled,
-                issues=tally.issues,
-                current_list=tally.current_list,
+                requests=sum(s.requests for s in self._active),
+                throttled=sum(s.throttled for s in self._active),
+                issues=sum(t.issues for t in tallies),
+                current_list=", ".join(reading) or None,
             )
         )
 

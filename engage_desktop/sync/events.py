@@ -40,6 +40,8 @@ class SyncResult:
     duration_s: float = 0.0
     suspicious: str | None = None
     error: str | None = None
+    # Each source's part: {"KLAVIYO": {status, full, the count keys, issues, …}, …}
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -52,6 +54,7 @@ class SyncResult:
             "duration_s": round(self.duration_s, 2),
             "suspicious": self.suspicious,
             "error": self.error,
+            "sources": self.sources,
         }
         return out
 

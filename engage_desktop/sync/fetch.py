@@ -68,6 +68,7 @@ class Tally:
     fetched: int = 0
     issues: int = 0
     lists_done: int = 0
+    lists_total: int = 0
     expected: int | None = None
     joined: dict[str, float] = field(default_factory=dict)  # list id -> newest join seen
     seen_paths: set[str] = field(default_factory=set)

@@ -1,0 +1,87 @@
+"""Reading a whole Mailjet listing: pages by `Offset` in ID order, several at a time.
+
+Mailjet pages by position, not by cursor, so a listing is not a snapshot: a row created or
+deleted while it is read shifts every later row by one, and a page may then repeat a row or
+miss one. A listing therefore counts its rows before and after reading them and compares
+both with what it received; `gap` says why it cannot be trusted as complete (then the sync
+removes nothing on its evidence).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engage_desktop.mailjet.client import MailjetClient
+
+
+class Listing:
+    """Every row of one listing; read `pages()` once, then `check()`."""
+
+    def __init__(
+        self,
+        client: MailjetClient,
+        resource: str,
+        filters: dict[str, str | int],
+        doing: str,
+        chains: int,
+        limit: int,
+    ) -> None:
+        self.client = client
+        self.resource = resource
+        self.filters = filters
+        self.doing = doing
+        self.chains = max(1, chains)
+        self.limit = limit
+        self.total: int | None = None  # counted before reading
+        self.rows = 0  # received
+
+    async def pages(self) -> AsyncIterator[list[Any]]:
+        """Pages as they arrive (not in order). The pages planned from the count are asked
+        for at once, `chains` in flight; a last page that comes back full means rows were
+        added meanwhile, and the next one is asked for until one is short."""
+        # The first page is asked for with the count, not after it: one round trip less
+        # before the rows start coming.
+        first = asyncio.create_task(self._page(0))
+        in_flight: set[asyncio.Task[tuple[int, list[Any]]]] = {first}
+        try:
+            self.total = await self.client.count(self.resource, self.filters, self.doing)
+            end = max(self.total, 1)  # at least one page: an empty listing still answers
+            next_offset = self.limit
+            while True:
+                while len(in_flight) < self.chains and next_offset < end:
+                    in_flight.add(asyncio.create_task(self._page(next_offset)))
+                    next_offset += self.limit
+                if not in_flight:
+                    return
+                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    offset, rows = task.result()
+                    self.rows += len(rows)
+                    if len(rows) >= self.limit and offset + self.limit >= end:
+                        end = offset + 2 * self.limit  # full to the end: there is more
+                    yield rows
+        finally:
+            for task in in_flight:
+                task.cancel()
+            for task in in_flight:
+                with contextlib.suppress(BaseException):
+                    await task
+
+    async def _page(self, offset: int) -> tuple[int, list[Any]]:
+        return offset, await self.client.page(self.resource, self.filters, offset, self.doing)
+
+    async def check(self) -> str | None:
+        """Why this listing may be incomplete, in words; None when its counts agree."""
+        after = await self.client.count(self.resource, self.filters, self.doing)
+        if self.total is None:
+            return f"Mailjet's {self.resource} listing was not read"
+        if after != self.total or self.rows != self.total:
+            return (
+                f"Mailjet's {self.resource} listing changed while it was read "
+                f"({self.total:,} rows counted before, {self.rows:,} received, {after:,} after)"
+            )
+        return None

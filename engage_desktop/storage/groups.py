@@ -1,0 +1,137 @@
+"""Groups: each source record's lists (`record_members`), and each contact's groups
+(`list_members`) as the union of its records' lists.
+
+Keeping membership per record is what makes a contact's groups follow its sources: a record
+that moves to another number takes its groups along, a list its source drops is left by that
+record only (the contact stays in the group while another of its records is in it), and a
+record that goes takes its memberships with it. `list_members` is what screens and sends
+read; it is recomputed for the contacts whose records' groups changed, in the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import peewee
+
+from engage_desktop.core.groups import group_name
+
+# Staged memberships of this source whose list and record are stored: (list id, record id).
+_STAGED = (
+    " FROM staged_members m"
+    " JOIN contact_lists l ON l.source = m.source AND l.external_id = m.list_external_id"
+    " JOIN contact_sources cs ON cs.source = m.source AND cs.external_id = m.external_id"
+    " WHERE m.source = ?"
+)
+
+
+def prepare(db: peewee.SqliteDatabase) -> None:
+    """The temporary table of contacts whose groups must be recomputed (emptied)."""
+    db.execute_sql("CREATE TEMP TABLE IF NOT EXISTS regroup (contact_id INTEGER PRIMARY KEY)")
+    db.execute_sql("DELETE FROM regroup")
+
+
+def upsert_lists(
+    db: peewee.SqliteDatabase,
+    source: str,
+    lists: Iterable[tuple[str, str, int | None]],
+    now: float,
+) -> None:
+    """The source's lists (id at the source, name, size there) as groups."""
+    for external_id, name, member_count in lists:
+        db.execute_sql(
+            "INSERT INTO contact_lists (source, external_id, name, member_count, last_synced_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, external_id) DO UPDATE SET"
+            " name = excluded.name, member_count = coalesce(excluded.member_count, member_count),"
+            " last_synced_at = excluded.last_synced_at",
+            (source, external_id, group_name(source, name), member_count, now),
+        )
+
+
+def apply_memberships(
+    db: peewee.SqliteDatabase, source: str, synced: Sequence[str], complete: bool
+) -> None:
+    """This run's memberships of `source` (staged_members) become the records' lists: new
+    ones are added, and their contacts join those groups at once (a group more never needs a
+    recount); when the listing of the `synced` lists is complete, the memberships it did not
+    bring are dropped, and the contacts concerned are marked for `regroup`."""
+    sql = db.execute_sql
+    marks = ",".join("?" * len(synced))
+    lists = sql(
+        f"SELECT id, external_id FROM contact_lists WHERE source = ? AND external_id IN ({marks})",
+        (source, *synced),
+    ).fetchall()
+    # A list's first sync has nothing to drop: no need to look.
+    had = complete and any(
+        sql(
+            "SELECT EXISTS (SELECT 1 FROM record_members WHERE list_id = ?)", (list_id,)
+        ).fetchone()[0]
+        for list_id, _ in lists
+    )
+    sql(
+        f"INSERT OR IGNORE INTO list_members (list_id, contact_id) SELECT l.id, cs.contact_id"
+        f" {_STAGED}",
+        (source,),
+    )
+    sql(
+        "INSERT OR IGNORE INTO record_members (list_id, source, external_id)"
+        f" SELECT l.id, m.source, m.external_id {_STAGED}",
+        (source,),
+    )
+    if not had:
+        return
+    left: list[str] = []
+    for list_id, external_id in lists:
+        left += [
+            r[0]
+            for r in sql(
+                "DELETE FROM record_members AS rm WHERE rm.list_id = ? AND rm.source = ?"
+                " AND NOT EXISTS (SELECT 1 FROM staged_members m WHERE m.source = ?"
+                " AND m.list_external_id = ? AND m.external_id = rm.external_id)"
+                " RETURNING external_id",
+                (list_id, source, source, external_id),
+            )
+        ]
+    ids = sorted(set(left))
+    for i in range(0, len(ids), 5000):
+        chunk = ids[i : i + 5000]
+        chunk_marks = ",".join("?" * len(chunk))
+        sql(
+            "INSERT OR IGNORE INTO regroup (contact_id) SELECT contact_id FROM contact_sources"
+            f" WHERE source = ? AND external_id IN ({chunk_marks})",
+            (source, *chunk),
+        )
+
+
+def forget_records(db: peewee.SqliteDatabase, source: str) -> None:
+    """Memberships of records of `source` that are no longer stored go with them."""
+    db.execute_sql(
+        "DELETE FROM record_members AS rm WHERE rm.source = ? AND NOT EXISTS"
+        " (SELECT 1 FROM contact_sources cs WHERE cs.source = rm.source"
+        " AND cs.external_id = rm.external_id)",
+        (source,),
+    )
+
+
+def mark(db: peewee.SqliteDatabase, contact_ids: Iterable[int]) -> None:
+    """These contacts' groups are recomputed at the next `regroup` (records moved)."""
+    db.cursor().executemany(
+        "INSERT OR IGNORE INTO regroup (contact_id) VALUES (?)", [(c,) for c in contact_ids]
+    )
+
+
+def regroup(db: peewee.SqliteDatabase) -> int:
+    """Recompute the groups of the marked contacts from their records; returns how many."""
+    sql = db.execute_sql
+    (marked,) = sql("SELECT count(*) FROM regroup").fetchone()
+    if not marked:
+        return 0
+    sql("DELETE FROM list_members WHERE contact_id IN (SELECT contact_id FROM regroup)")
+    sql(
+        "INSERT OR IGNORE INTO list_members (list_id, contact_id)"
+        " SELECT rm.list_id, cs.contact_id FROM regroup g"
+        " JOIN contact_sources cs ON cs.contact_id = g.contact_id"
+        " JOIN record_members rm ON rm.source = cs.source AND rm.external_id = cs.external_id"
+    )
+    sql("DELETE FROM regroup")
+    return int(marked)
