@@ -15,7 +15,6 @@ from pathlib import Path
 from engage_desktop.actions.outcomes import ActionError, Changes, Exit
 from engage_desktop.imports.csvfile import CsvError
 from engage_desktop.imports.importer import ImportCancelled, dry_run, import_file, prepare
-from engage_desktop.imports.phones import region_code
 from engage_desktop.imports.preview import CsvPreview, read_preview
 from engage_desktop.imports.report import ImportFailed, ImportProgress, ImportReport, Prepared
 from engage_desktop.storage.connection import ConnectionRepo
@@ -24,6 +23,7 @@ from engage_desktop.storage.database import Database
 from engage_desktop.storage.mailjet_settings import MailjetSettingsRepo
 from engage_desktop.storage.source_settings import field_types
 from engage_desktop.sync.lock import SyncLockHeld
+from engage_desktop.sync.written_phones import region_code
 
 Progress = Callable[[ImportProgress], None]
 

@@ -11,6 +11,7 @@ Klaviyo hears of it when the number has a Klaviyo profile.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +23,6 @@ from engage_desktop.core.mapping import MappingError
 from engage_desktop.core.sources import CSV
 from engage_desktop.imports.columns import apply_maps, guess_columns
 from engage_desktop.imports.csvfile import CsvError, CsvFormat, detect, rows
-from engage_desktop.imports.phones import csv_phone
 from engage_desktop.imports.preview import SAMPLE_ROWS
 from engage_desktop.imports.report import (
     ImportCounts,
@@ -34,6 +34,7 @@ from engage_desktop.imports.report import (
 )
 from engage_desktop.imports.rows import CsvRecord, RowReader
 from engage_desktop.storage import groups
+from engage_desktop.storage.bulk_indexes import indexes_deferred
 from engage_desktop.storage.csv_imports import (
     MAX_KEPT_ISSUES,
     CsvImportRepo,
@@ -52,6 +53,7 @@ from engage_desktop.storage.merge_report import (
 from engage_desktop.storage.merge_rows import merged_fields
 from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.sync.lock import SyncLock
+from engage_desktop.sync.written_phones import written_phone
 
 CHUNK = 5000
 IMPORT_CACHE_MB = 96  # SQLite's page cache while importing (RSS stays well under 300 MB)
@@ -73,7 +75,7 @@ def prepare(
         fmt = detect(path)
         sample = [c for _, c in zip(range(SAMPLE_ROWS), _cells(path, fmt), strict=False)]
         plan = guess_columns(
-            fmt.header, sample, lambda t: csv_phone(t, region) is not None, known_fields or {}
+            fmt.header, sample, lambda t: written_phone(t, region) is not None, known_fields or {}
         )
         plan = apply_maps(plan, maps)
     except (CsvError, MappingError, ValueError) as exc:
@@ -165,27 +167,31 @@ def _import(
     )
     list_id = repo.ensure_group(prepared.key, prepared.name, now)
     tally = Tallies()
-    for chunk in _chunks(prepared, counts, problems, on_progress, "importing"):
-        if should_stop():
-            raise ImportCancelled()
-        ids = [r.phone for r in chunk]
-        if known:
-            stored = repo.stored(ids)
-            joined = _classify(repo, chunk, stored, list_id, counts)
-        else:
-            stored, joined = {}, set()
-            counts.new += len(chunk)
-        records = [_record(r, stored.get(r.phone)) for r in chunk]
-        if known:
-            merge.apply(CSV, records, tally)
-        else:
-            merge.add_new(CSV, records, tally)
-        repo.add_members(list_id, [(p, linked[p]) for p in ids if p not in joined])
-        linked.clear()
-        if known:  # into an empty database, no other source can read a number otherwise
-            note_raw(db, [(r.phone_raw, r.phone) for r in chunk if r.phone_raw != r.phone])
-        if prepared.replace:
-            repo.keep_seen(ids)
+    with contextlib.ExitStack() as bulk:
+        if not known:  # filling empty tables: their indexes are built once, at the end
+            bulk.enter_context(indexes_deferred(db))
+        chunks = _chunks(prepared, counts, problems, on_progress, "importing")
+        for chunk in chunks:
+            if should_stop():
+                raise ImportCancelled()
+            ids = [r.phone for r in chunk]
+            if known:
+                stored = repo.stored(ids)
+                joined = _classify(repo, chunk, stored, list_id, counts)
+            else:
+                stored, joined = {}, set()
+                counts.new += len(chunk)
+            records = [_record(r, stored.get(r.phone)) for r in chunk]
+            if known:
+                merge.apply(CSV, records, tally)
+            else:
+                merge.add_new(CSV, records, tally)
+            repo.add_members(list_id, [(p, linked[p]) for p in ids if p not in joined])
+            linked.clear()
+            if known:  # into an empty database, no other source can read a number otherwise
+                note_raw(db, [(r.phone_raw, r.phone) for r in chunk if r.phone_raw != r.phone])
+            if prepared.replace:
+                repo.keep_seen(ids)
     left = 0
     if prepared.replace:
         regroup, lost = repo.replace_members(list_id)

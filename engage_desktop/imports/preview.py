@@ -11,7 +11,7 @@ from pathlib import Path
 from engage_desktop.core.fields import FieldType
 from engage_desktop.imports.columns import Column, ColumnPlan, apply_maps, guess_columns
 from engage_desktop.imports.csvfile import CsvFormat, detect, rows
-from engage_desktop.imports.phones import csv_phone
+from engage_desktop.sync.written_phones import written_phone
 
 SAMPLE_ROWS = 200  # read for the guess
 SHOWN_ROWS = 20  # shown as the preview
@@ -51,7 +51,7 @@ def read_preview(
     sample = [cells for _, cells in itertools.islice(rows(path, fmt), SAMPLE_ROWS)]
 
     def is_phone(text: str) -> bool:
-        return len(text) <= 40 and csv_phone(text, region) is not None
+        return len(text) <= 40 and written_phone(text, region) is not None
 
     plan = guess_columns(fmt.header, sample, is_phone, known_fields or {})
     if maps:

@@ -16,8 +16,8 @@ from engage_desktop.core.consent import SUBSCRIBED, UNSUBSCRIBED
 from engage_desktop.core.fields import FieldType, coerce
 from engage_desktop.core.text import MAX_DETAIL_CHARS, MAX_VALUE_CHARS, clean_text
 from engage_desktop.imports.columns import ColumnPlan, Role
-from engage_desktop.imports.phones import csv_phone
 from engage_desktop.storage.merge_rows import dump_fields
+from engage_desktop.sync.written_phones import written_phone
 
 _YES = frozenset(("yes", "y", "true", "1", "x", "on", "oui"))
 _NO = frozenset(("no", "n", "false", "0", "off", "", "-", "non"))
@@ -89,7 +89,7 @@ class RowReader:
             raw = clean_text(raw, 200)[0]
         if not raw:
             return None, [RowProblem(line, header, None, "no phone number: row not imported")]
-        phone = csv_phone(raw, self.region)
+        phone = written_phone(raw, self.region)
         if phone is None:
             reason = (
                 f"not a valid phone number (numbers without +country are read as "

@@ -268,3 +268,29 @@ def test_a_file_that_is_not_a_csv_is_said_so(db: Database, tmp_path: Path) -> No
     for path, words in ((empty, "is empty"), (binary, "not a text file")):
         with pytest.raises(ActionError, match=words):
             ImportActions(db).prepare(path, "X")
+
+
+def indexes(db: Database) -> dict[str, str]:
+    found = db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+    return {name: sql for name, sql in found.fetchall()}
+
+
+def test_a_first_import_builds_every_index_again(db: Database, tmp_path: Path) -> None:
+    """Into empty tables the secondary indexes are set aside and built at the end: after
+    an import, and after one cancelled half-way, each is there as the migrations made it."""
+    before = indexes(db)
+    assert "contacts_email" in before and "contact_sources_contact" in before
+    rows = [("Phone", "Email")] + [(f"+1415555{i:04d}", f"p{i}@x.test") for i in range(10_000)]
+    actions = ImportActions(db)
+    prepared = actions.prepare(write(tmp_path / "many.csv", rows), "Many")
+    calls = iter(range(10**6))
+    with pytest.raises(ActionError, match="cancelled"):
+        actions.run(prepared, should_stop=lambda: next(calls) >= 1)  # after the first chunk
+    assert indexes(db) == before
+    actions.run(prepared)
+    assert indexes(db) == before
+    plan = db.execute_sql(
+        "EXPLAIN QUERY PLAN SELECT id FROM contacts WHERE email = 'p7@x.test'"
+    ).fetchall()
+    assert "contacts_email" in str(plan)
+    assert ContactRepo(db).counts()["total"] == 10_000

@@ -6,8 +6,8 @@ import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engage_desktop.imports.phones import csv_phone, surely_valid
 from engage_desktop.sync.phones import parsed_e164
+from engage_desktop.sync.written_phones import surely_valid, written_phone
 
 REGIONS = ["US", "GB", "FR", "DE", "AU", "IT", "ES", "IE", "NL", "BR", "JP", "AR"]
 national = st.text("0123456789", min_size=6, max_size=12)
@@ -42,7 +42,7 @@ def test_every_writing_reads_as_the_full_parse_reads_it(
 ) -> None:
     cc = phonenumbers.country_code_for_region(home)
     raw = writing.format(cc=cc, n=digits, a=digits[:3], b=digits[3:])
-    assert csv_phone(raw, region) == parsed_e164(raw, region)
+    assert written_phone(raw, region) == parsed_e164(raw, region)
 
 
 @settings(max_examples=3000, deadline=None)

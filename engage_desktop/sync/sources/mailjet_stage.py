@@ -20,7 +20,7 @@ from engage_desktop.core.mapping import CONTACT_COLUMNS, MappingSpec
 from engage_desktop.core.text import MAX_DETAIL_CHARS, clean_text
 from engage_desktop.mailjet.models import ContactData, MailjetContact, property_value
 from engage_desktop.storage.staging import StagedIssue, StagedRecord
-from engage_desktop.sync.phones import normalize_phone
+from engage_desktop.sync.written_phones import written_phone
 
 FIRST_NAME_PROPERTY = "firstname"  # the properties every Mailjet account has
 LAST_NAME_PROPERTY = "name"
@@ -154,7 +154,7 @@ def read_phone(value: Any, region: str) -> tuple[str | None, str | None]:
     text = clean_text(str(value).strip(), 200)[0]
     if not text:
         return None, None
-    return text, normalize_phone(text, region)
+    return text, written_phone(text, region)
 
 
 def _shown(value: object) -> str:

@@ -1,5 +1,5 @@
-"""Phone numbers in a CSV file, read as `sync/phones.py` reads them, faster for the ways
-people write them (a million rows must import in seconds).
+"""Phone numbers as people write them (a CSV file, a Mailjet contact property), read as
+`sync/phones.py` reads them, faster (a million rows must import in seconds).
 
 The full parse (`phonenumbers`) costs 25-40 µs a number; the E.164 shortcut of
 `sync/phones.py` ~6. A file's numbers are rarely E.164 as written (`+44 7700 900123`,
@@ -45,7 +45,7 @@ def _national(region: str) -> tuple[str, str, re.Pattern[str] | None, re.Pattern
     )
 
 
-def csv_phone(raw: str, region: str) -> str | None:
+def written_phone(raw: str, region: str) -> str | None:
     """E.164 for a number `phonenumbers` finds valid (national numbers read in `region`)."""
     compact = raw.translate(_DROP)
     if compact.startswith("+"):
