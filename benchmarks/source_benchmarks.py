@@ -29,16 +29,21 @@ from engage_desktop.storage.commit import SourceCommit, SyncedList, commit_stage
 from engage_desktop.storage.database import open_database
 from engage_desktop.storage.runs import RunRepo
 from engage_desktop.storage.staging import StagedRecord, StagingRepo
+from engage_desktop.sync.events import SyncProgress, SyncResult, parse_event
 
 
-def cli(folder: Path, *args: str) -> tuple[dict[str, object] | None, float, str]:
-    env = {
+def env_for(folder: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "MAILJET_API_KEY": mj.DEMO_API_KEY,
         "MAILJET_API_SECRET": mj.DEMO_API_SECRET,
         "XDG_STATE_HOME": str(folder / "st"),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
+
+
+def cli(folder: Path, *args: str) -> tuple[dict[str, object] | None, float, str]:
+    env = env_for(folder)
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "engage_desktop", "--data-dir", str(folder), *args],
@@ -52,6 +57,33 @@ def cli(folder: Path, *args: str) -> tuple[dict[str, object] | None, float, str]
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     return (json.loads(last) if last.startswith("{") else None), wall, proc.stderr
+
+
+def events_sync(folder: Path, *args: str) -> tuple[SyncResult, float, dict[str, float]]:
+    """A sync with its event stream: the result, the wall time and when each phase began."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engage_desktop", "--data-dir", str(folder), "sync", "--events",
+         *args],
+        env=env_for(folder), stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    phases: dict[str, float] = {}
+    result = None
+    for line in proc.stdout:
+        event = parse_event(line)
+        if isinstance(event, SyncProgress):
+            phases.setdefault(event.phase, time.perf_counter() - started)
+        elif isinstance(event, SyncResult):
+            result = event
+    if proc.wait() != 0 or result is None or result.status != "succeeded":
+        raise SystemExit(f"sync failed: {result}")
+    return result, time.perf_counter() - started, phases
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_child_rss_mb() -> float:
@@ -70,17 +102,20 @@ def mailjet(args: argparse.Namespace) -> None:
                 "phone", "--lists", "all", "--consent-property", "sms_opt_in",
                 "--map", "City=city", "--map", "Points=loyalty_points:number",
             )  # fmt: skip
-            result, wall, _ = cli(folder, "sync", "--source", "mailjet", "--json")
-            assert result is not None and result["status"] == "succeeded", result
+            cpu0 = children_cpu_s()
+            result, wall, phases = events_sync(folder, "--source", "mailjet")
             print(
                 f"mailjet sync, {args.rows} contacts, 300 ms latency, emulator limit 30 req/s: "
-                f"wall_s={wall:.1f} engine_s={result['duration_s']} created={result['created']} "
-                f"fetched={result['fetched']} requests={result['requests']} "
-                f"throttled={result['throttled']} issues={result['issues']}"
+                f"wall_s={wall:.1f} engine_s={result.duration_s:.2f} "
+                f"created={result.counts.get('created')} fetched={result.counts.get('fetched')} "
+                f"requests={result.counts.get('requests')} "
+                f"throttled={result.counts.get('throttled')} issues={result.issues}"
             )
+            print("phases_started_at_s: " + " ".join(f"{k}={v:.2f}" for k, v in phases.items()))
             print(
-                f"peak_rss_mb(sync process)={peak_child_rss_mb():.0f} "
-                f"emulator_cpu_s={emu.cpu_seconds():.1f}"
+                f"cpu_s: sync_process={children_cpu_s() - cpu0:.1f} "
+                f"emulator={emu.cpu_seconds():.1f}; "
+                f"peak_rss_mb(sync process)={peak_child_rss_mb():.0f}"
             )
     finally:
         emu.stop()

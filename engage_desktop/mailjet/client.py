@@ -226,10 +226,16 @@ class MailjetClient:
     async def count(self, resource: str, filters: Mapping[str, str | int], doing: str) -> int:
         """How many rows a listing has now (`countOnly=1`: no rows, the global Total)."""
         doc = await self.get(resource, {**filters, "countOnly": 1}, doing)
-        total = doc.get("Total") if isinstance(doc, dict) else None
-        if isinstance(total, bool) or not isinstance(total, int):
-            raise MalformedResponseError(f"Mailjet's count had no Total while trying to {doing}.")
-        return total
+        return total_of(doc, doing)
+
+    async def counted_page(
+        self, resource: str, filters: Mapping[str, str | int], doing: str
+    ) -> tuple[int, list[Any]]:
+        """The first page of a listing and how many rows the listing has now, in one
+        request (`countrecords=1`: the page, and the global Total instead of the page's)."""
+        params = {**filters, "Limit": PAGE_SIZE, "Offset": 0, "Sort": "ID", "countrecords": 1}
+        doc = await self.get(resource, params, doing)
+        return total_of(doc, doing), rows_of(doc, doing)
 
     async def page(
         self, resource: str, filters: Mapping[str, str | int], offset: int, doing: str
@@ -324,6 +330,14 @@ class MailjetClient:
             except MalformedRow:
                 continue  # a sample only: an unreadable row says nothing about the others
         return out
+
+
+def total_of(doc: Any, doing: str) -> int:
+    """The `Total` of Mailjet's envelope, as a count."""
+    total = doc.get("Total") if isinstance(doc, dict) else None
+    if isinstance(total, bool) or not isinstance(total, int):
+        raise MalformedResponseError(f"Mailjet's count had no Total while trying to {doing}.")
+    return total
 
 
 def rows_of(doc: Any, doing: str) -> list[Any]:

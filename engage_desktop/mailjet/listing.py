@@ -43,13 +43,18 @@ class Listing:
         """Pages as they arrive (not in order). The pages planned from the count are asked
         for at once, `chains` in flight; a last page that comes back full means rows were
         added meanwhile, and the next one is asked for until one is short."""
-        # The first page is asked for with the count, not after it: one round trip less
-        # before the rows start coming.
-        first = asyncio.create_task(self._page(0))
-        in_flight: set[asyncio.Task[tuple[int, list[Any]]]] = {first}
+        # The first page brings the count with it (`countrecords`): one request and one
+        # round trip less before the rows start coming.
+        in_flight: set[asyncio.Task[tuple[int, list[Any]]]] = set()
         try:
-            self.total = await self.client.count(self.resource, self.filters, self.doing)
+            self.total, first = await self.client.counted_page(
+                self.resource, self.filters, self.doing
+            )
+            self.rows += len(first)
             end = max(self.total, 1)  # at least one page: an empty listing still answers
+            if len(first) >= self.limit and self.limit >= end:
+                end = 2 * self.limit  # full to the end: there is more
+            yield first
             next_offset = self.limit
             while True:
                 while len(in_flight) < self.chains and next_offset < end:

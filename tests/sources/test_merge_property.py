@@ -95,7 +95,7 @@ class Oracle:
                     self.subscribed_at[phone].append(when)
         if which in ("both", "MAILJET"):
             for i, value in self.m_optin.items():
-                if value is False and m.store.contact(i) is not None:
+                if value is False and _on_a_list(m, i):
                     self.opt_out(self.m_phone[i], at)
 
     def check(self, db: Database) -> None:
@@ -105,6 +105,18 @@ class Oracle:
                 assert newer, f"{c.phone} opted out, then subscribed with no newer consent"
         _one_contact_per_number(db)
         _groups_are_the_records_groups(db)
+
+
+def _on_a_list(m: mj.MailjetEmulator, i: int) -> bool:
+    """A Mailjet contact a sync reads: it exists and is subscribed to a list (one that was
+    unsubscribed from every list before any sync saw it is not a record of ours)."""
+    if m.store.contact(i) is None:
+        return False
+    for lst in m.store.lists():
+        member = m.store.members.member(lst, i)
+        if member is not None and not member.unsubscribed:
+            return True
+    return False
 
 
 def _one_contact_per_number(db: Database) -> None:
