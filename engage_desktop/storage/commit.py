@@ -24,6 +24,7 @@ from engage_desktop.storage.merge_report import (
     prepare_raw_read,
 )
 from engage_desktop.storage.staging import STAGED_TABLES
+from engage_desktop.storage.unlisted_opt_outs import keep_unlisted_opt_outs
 
 CHUNK = 5000
 
@@ -102,7 +103,8 @@ def _commit_source(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) 
     sql = db.execute_sql
     src = plan.source
     # Only members of the synced lists become contacts; an incremental run also keeps
-    # changed records of contacts we already have.
+    # changed records of contacts we already have. The others' opt-outs still count.
+    keep_unlisted_opt_outs(db, merge, src, plan.full)
     keep_known = (
         ""
         if plan.full

@@ -171,8 +171,14 @@ def test_a_send_while_a_sync_commits_waits_for_it_and_sends_each_once(
     assert started < committed < finished  # the sync committed while the campaign was sent
     counts = sent(mm)
     assert max(counts.values()) == 1 and sum(counts.values()) == result["submitted"]
-    opted_out = {str(p) for (p,) in query(tmp_path, "SELECT phone FROM suppressions")}
-    assert not opted_out & set(counts)
+    # Numbers the sync opted out (an UNSUBSCRIBED twin profile, say) may have had their
+    # message before its commit; none after it (the sender checks before each batch goes).
+    late = query(
+        tmp_path,
+        "SELECT r.phone FROM campaign_recipients r JOIN suppressions s ON s.phone = r.phone"
+        f" WHERE s.lifted_at IS NULL AND r.sent_at > {committed + 0.5}",
+    )
+    assert not late
 
 
 def test_the_cli_replies_round_closes_the_loop_headless(
