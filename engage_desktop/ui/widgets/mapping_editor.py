@@ -96,10 +96,18 @@ class MappingEditor(QWidget):
     changed = Signal()
 
     def __init__(
-        self, existing_fields: dict[str, FieldType] | None = None, parent: QWidget | None = None
+        self,
+        existing_fields: dict[str, FieldType] | None = None,
+        parent: QWidget | None = None,
+        source: str = "Klaviyo",
+        builtin: bool = True,
+        standard: tuple[str, ...] = STANDARD_ATTRIBUTES,
     ) -> None:
         super().__init__(parent)
-        self.model = MappingTableModel(existing_fields)
+        self.source = source
+        self.standard = standard
+        self.noun = "profile" if source == "Klaviyo" else "contact"
+        self.model = MappingTableModel(existing_fields, source, builtin, standard)
         self.path_choices = QStandardItemModel(self)
         self.field_choices = QStandardItemModel(self)
         self._fill_fields(existing_fields or {})
@@ -122,7 +130,7 @@ class MappingEditor(QWidget):
             (
                 Column("Platform field", str, stretch=2, sample="Platform field"),
                 Column("Type", str, sample="Number"),
-                Column("Klaviyo field", str, stretch=3),
+                Column(f"{source} field", str, stretch=3),
                 Column("Notes", str, stretch=3),
             ),
         )
@@ -150,7 +158,7 @@ class MappingEditor(QWidget):
         # The problems read as part of the page, not as a box of their own.
         summary_area.viewport().setAutoFillBackground(False)
         self.summary.setAutoFillBackground(False)
-        self.sample_note = QLabel("Waiting for sampled profiles to check the Klaviyo fields…")
+        self.sample_note = QLabel(f"Waiting for sampled {self.noun}s to check the {source} fields…")
         self.sample_note.setWordWrap(True)
 
         buttons = QHBoxLayout()
@@ -218,17 +226,17 @@ class MappingEditor(QWidget):
         """Profiles sampled from the chosen lists: feeds completions and warnings."""
         seen = discovered_paths(sample)
         self.set_discovered(seen, len(sample))
-        self.model.set_sample(sample, [*STANDARD_ATTRIBUTES, *seen])
+        self.model.set_sample(sample, [*self.standard, *seen])
         self.sample_note.setText(
-            f"Klaviyo fields found by sampling {plural(len(sample), 'profile')} of the chosen "
-            f"lists: {plural(len(seen), 'custom property')}."
+            f"{self.source} fields found by sampling {plural(len(sample), self.noun)} of the "
+            f"chosen lists: {plural(len(seen), 'custom property')}."
             if sample
-            else "No profiles to sample: type the Klaviyo field names exactly."
+            else f"No {self.noun}s to sample: type the {self.source} field names exactly."
         )
 
     def set_discovered(self, seen: dict[str, int], sampled: int) -> None:
         self.path_choices.clear()
-        for path in STANDARD_ATTRIBUTES:
+        for path in self.standard:
             self._choice(self.path_choices, path, f"{path}    (standard attribute)")
         for path, n in seen.items():
             self._choice(self.path_choices, path, f"{path}    (seen on {n} of {sampled} sampled)")
