@@ -314,6 +314,7 @@ class EngageApp:
     def open_settings(self) -> None:
         self.settings_dialog = SettingsDialog(self.ctx, self.window)
         self.settings_dialog.saved.connect(lambda _: self.presenter.show_idle())
+        self.settings_dialog.priority.applied.connect(self.apply)
         self.settings_dialog.open()
 
     def open_import(self) -> None:
