@@ -65,7 +65,7 @@ COLUMNS: tuple[Column[ContactRow], ...] = (
         sample="Never subscribed",
     ),
     Column("Sources", _sources, tooltip=_sources, sample="Klaviyo", shed=4),
-    Column("Lists", lambda r: r.lists, tooltip=lambda r: r.lists or None, stretch=2, shed=2),
+    Column("Groups", lambda r: r.lists, tooltip=lambda r: r.lists or None, stretch=2, shed=2),
     Column(
         "Updated",
         lambda r: datetime.fromtimestamp(r.updated_at).strftime("%Y-%m-%d"),
