@@ -61,12 +61,17 @@ def stall(args: argparse.Namespace) -> None:
         engage.start()
         engage.window.show_screen(Screen.CONTACTS)
         lateness: dict[str, list[float]] = {"dry run": [], "import": []}
+        worst: list[tuple[float, str, float]] = []  # ms late, phase, seconds into it
         phase = ["dry run"]
         last = [time.perf_counter()]
+        began = [time.perf_counter()]
 
         def tick() -> None:
             now = time.perf_counter()
-            lateness[phase[0]].append((now - last[0]) * 1000 - 10)
+            late = (now - last[0]) * 1000 - 10
+            lateness[phase[0]].append(late)
+            if late > 30:
+                worst.append((late, phase[0], now - began[0]))
             last[0] = now
 
         probe = QTimer(interval=10)
@@ -84,7 +89,7 @@ def stall(args: argparse.Namespace) -> None:
         wizard.next()
         wizard.page(ImportStep.COLUMNS).group.setText("Benchmark")
         check = wizard.page(ImportStep.CHECK)
-        last[0] = started = time.perf_counter()
+        last[0] = began[0] = started = time.perf_counter()
         probe.start()
         wizard.next()  # checks the plan, then the dry run starts
         loop.run_until_complete(until(lambda: wizard.currentId() == ImportStep.CHECK))
@@ -94,7 +99,7 @@ def stall(args: argparse.Namespace) -> None:
         done: list[object] = []
         wizard.imported.connect(done.append)
         phase[0] = "import"
-        started = time.perf_counter()
+        began[0] = started = time.perf_counter()
         wizard.next()  # Import
         loop.run_until_complete(until(lambda: bool(done)))
         took = time.perf_counter() - started
@@ -108,6 +113,8 @@ def stall(args: argparse.Namespace) -> None:
                 f"ticks): max {max(values):.0f} ms, p99 {values[int(len(values) * 0.99)]:.0f} "
                 f"ms, median {statistics.median(values):.1f} ms (goal: max <= 50 ms)"
             )
+        for late, during, at in sorted(worst, reverse=True)[:5]:
+            print(f"  stall {late:.0f} ms at {at:.1f} s into the {during}")
         engage.stop()
         db.close()
 

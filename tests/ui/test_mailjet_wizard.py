@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from engage_desktop.app import EngageApp
@@ -33,3 +34,108 @@ def test_wizard_then_a_sync_merges_mailjet_with_klaviyo(
     # the shared people are one contact each (a few profiles are on no synced list)
     assert len(merged) >= SHARED * 3 // 4
     assert any(r.lists.count("Mailjet: ") for r in merged)
+
+
+def test_sources_on_every_screen_merge_report_and_priority(
+    qtbot: QtBot,
+    engage: EngageApp,
+    live: EmulatorThread,
+    mailjet_live: EmulatorThread,
+    tmp_path: Path,
+) -> None:
+    install(qtbot, engage, live.url)
+    result = install_mailjet(qtbot, engage, mailjet_live.url)
+    assert result.status == "succeeded", result.error
+    screen = engage.contacts
+    qtbot.waitUntil(lambda: screen.source_filter.count() == 3, timeout=5000)  # all, K, M
+    everyone = screen.model.rowCount()
+
+    # All Contacts: filter by source, then by a Mailjet group, from the keyboard's widgets
+    screen.source_filter.setCurrentIndex(screen.source_filter.findData("MAILJET"))
+    qtbot.waitUntil(lambda: 0 < screen.model.rowCount() < everyone, timeout=5000)
+    sources_col = [c.header for c in screen.model.columns].index("Sources")
+    shown = {screen.model.index(r, sources_col).data() for r in range(screen.model.rowCount())}
+    assert shown == {"Mailjet", "Klaviyo, Mailjet"}
+    mailjet_only = screen.model.rowCount()
+    group = next(
+        i
+        for i in range(screen.list_filter.count())
+        if "Mailjet: " in screen.list_filter.itemText(i)
+    )
+    screen.list_filter.setCurrentIndex(group)
+    qtbot.waitUntil(lambda: 0 < screen.model.rowCount() < mailjet_only, timeout=5000)
+    name = screen.list_filter.itemText(group)
+    groups_col = [c.header for c in screen.model.columns].index("Groups")
+    assert all(
+        name in screen.model.index(r, groups_col).data() for r in range(screen.model.rowCount())
+    )
+
+    # Contact Lists: groups by source, Klaviyo's first (the default priority)
+    sources = [r.source for r in engage.lists.model.rows]
+    assert sources == sorted(sources, key=["KLAVIYO", "MAILJET", "CSV"].index)
+    assert "MAILJET" in sources and all(": " in r.name for r in engage.lists.model.rows)
+
+    # A merged contact whose sources disagree on the first name: the pane shows both
+    table = screen.table_data
+    disputed = None
+    for cid in table.ids(ContactQuery(source="MAILJET")):
+        recs = engage.ctx.actions.sources.records(cid)
+        names = {r.first_name for r in recs}
+        if {r.source for r in recs} == {"KLAVIYO", "MAILJET"} and len(names) == 2:
+            disputed = cid
+            break
+    assert disputed is not None
+    screen.show_contact(disputed)
+    qtbot.waitUntil(
+        lambda: screen.detail.shown is not None and screen.detail.shown.row.id == disputed,
+        timeout=5000,
+    )
+    recs = {r.source: r for r in engage.ctx.actions.sources.records(disputed)}
+    text = screen.detail.text.toPlainText()
+    assert "From each source (2)" in text and "disagree on Email, First name" in text
+    assert f"✔ First name: {recs['KLAVIYO'].first_name}" in text  # Klaviyo wins by default
+    assert f"First name: {recs['MAILJET'].first_name}" in text
+
+    # Sync history: per-source results and the merge report, exported
+    history = engage.history
+    engage.show_run(result.run_id)
+    qtbot.waitUntil(
+        lambda: history.merge.run_id == result.run_id and history.merge.export.isEnabled(),
+        timeout=5000,
+    )
+    assert (
+        "Klaviyo: succeeded" in history.detail.text()
+        and "Mailjet: succeeded" in history.detail.text()
+    )
+    kinds = {r.kind for r in history.merge.model.rows}
+    assert {"merged", "conflict"} <= kinds
+    conflict = next(
+        r
+        for r in history.merge.model.rows
+        if r.kind == "conflict" and r.contact_id == disputed and "irst" in (r.field or "")
+    )
+    assert conflict.source == "KLAVIYO" and conflict.value == recs["KLAVIYO"].first_name
+    out = tmp_path / "merge.csv"
+    task = engage.ctx.spawn(history.merge.export_csv(result.run_id, out))
+    qtbot.waitUntil(task.done, timeout=5000)
+    assert task.result() == sum(1 for _ in out.open(encoding="utf-8-sig")) - 1 > 0
+    assert recs["KLAVIYO"].first_name in out.read_text(encoding="utf-8-sig")
+
+    # Settings: Mailjet first (Alt+Up on it); Save re-derives the contact the pane shows
+    engage.open_settings()
+    dialog = engage.settings_dialog
+    assert dialog is not None
+    box = dialog.priority
+    box.list.setCurrentRow(1)
+    assert box.list.currentItem().text() == "Mailjet"
+    qtbot.keyClick(box.list, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    assert box.order()[:2] == ("MAILJET", "KLAVIYO")
+    with qtbot.waitSignal(box.applied, timeout=10000):
+        dialog.save_button.click()
+    assert engage.ctx.actions.sources.priority()[0] == "MAILJET"
+    qtbot.waitUntil(
+        lambda: f"✔ First name: {recs['MAILJET'].first_name}" in screen.detail.text.toPlainText(),
+        timeout=5000,
+    )
+    assert screen.detail.shown is not None
+    assert screen.detail.shown.row.first_name == recs["MAILJET"].first_name
