@@ -28,6 +28,7 @@ from engage_desktop.actions.status import schedule_marks
 from engage_desktop.config import resources_dir
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.core.settings import EmailSettings
+from engage_desktop.core.sources import source_label
 from engage_desktop.core.words import plural
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage.connection import Connection, ConnectionRepo
@@ -284,7 +285,9 @@ class EngageApp:
         if self.quitting:
             return
         conn = ConnectionRepo(self.ctx.db).get()
-        notice = notice_for(result, f"Klaviyo ({conn.account_name})" if conn else "Klaviyo")
+        klaviyo = f"Klaviyo ({conn.account_name})" if conn else "Klaviyo"
+        names = [klaviyo if s == "KLAVIYO" else source_label(s) for s in result.sources]
+        notice = notice_for(result, " and ".join(names) or klaviyo)
         self.window.statusBar().showMessage(f"{notice.title}: {notice.body}", 30000)
         self.notifier.notify(notice)
         email = SettingsRepo(self.ctx.db).load().email

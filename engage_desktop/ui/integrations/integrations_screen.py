@@ -84,8 +84,8 @@ class IntegrationsScreen(QWidget):
         super().__init__(parent)
         self.klaviyo = KlaviyoTile()
         self.invite = QLabel(
-            "<h2>Connect your contacts</h2>Install Klaviyo to bring your SMS contacts into "
-            "Engage and keep them in step."
+            "<h2>Connect your contacts</h2>Install Klaviyo or Mailjet to bring your SMS contacts "
+            "into Engage and keep them in step."
         )
         self.invite.setWordWrap(True)
         layout = QVBoxLayout(self)

@@ -29,7 +29,7 @@ def _last_sync(row: ListRow) -> str:
 # The name takes the width; the other columns fit their headers and their longest values.
 COLUMNS: tuple[Column[ListRow], ...] = (
     Column("Group", lambda r: r.name, tooltip=lambda r: r.name, stretch=1),
-    Column("Source", lambda r: source_label(r.source), sample="CSV import"),
+    Column("Source", lambda r: source_label(r.source), sample="Klaviyo"),
     Column("Members", lambda r: f"{r.members:,}", alignment=RIGHT, sample="1,000,000"),
     Column(
         "Size in source",

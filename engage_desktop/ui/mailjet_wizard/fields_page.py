@@ -56,8 +56,9 @@ class MailjetFieldsPage(QWizardPage):
         self.editor.set_discovered(counts, sampled)
         self.editor.model.set_sample(sample_rows(props), list(counts))
         self.editor.sample_note.setText(
-            f"{len(props)} Mailjet contact properties, values sampled from {sampled} contacts."
+            f"{len(props)} Mailjet contact properties, values sampled from {sampled:,} contacts."
         )
+        self.editor.refresh()
         self.editor.table.setFocus()
         self._changed()
 

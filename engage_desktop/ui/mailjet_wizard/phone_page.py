@@ -123,7 +123,7 @@ class PhonePropertyPage(QWizardPage):
         sampled = ordered[0].sampled if ordered else 0
         self.status.setText(
             f"{len(best)} of {len(ordered)} properties look like phone numbers in "
-            f"{sampled} sampled contacts."
+            f"{sampled:,} sampled contacts."
             if best
             else "No property looks like phone numbers in the sample: pick the one to use."
         )

@@ -60,8 +60,8 @@ class SourcePriorityBox(QGroupBox):
         self.list.setCurrentRow(0)
         rows = self.list.sizeHintForRow(0) * max(len(order), 1) + 2 * self.list.frameWidth()
         self.list.setFixedHeight(rows + 4)
-        self.up = QPushButton("Move u&p")
-        self.down = QPushButton("Move do&wn")
+        self.up = QPushButton("Move ea&rlier")
+        self.down = QPushButton("Move &later")
         note = QLabel(
             "When sources disagree on a field, the first that has a value wins. "
             "Alt+Up and Alt+Down move the selected source."

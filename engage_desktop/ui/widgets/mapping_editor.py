@@ -251,6 +251,10 @@ class MappingEditor(QWidget):
         item.setData(value, COMPLETION_ROLE)
         model.appendRow(item)
 
+    def refresh(self) -> None:
+        """Say the problems again (after the model was given a sample directly)."""
+        self._model_changed()
+
     def warning_lines(self) -> list[str]:
         """The unresolved warnings, one line each (the wizard's Finish page repeats them)."""
         return [p.text for p in self.model.problems() if not p.error]
@@ -274,11 +278,12 @@ class MappingEditor(QWidget):
 
     def _all_clear(self) -> str:
         """Only a sample can show that the Klaviyo fields exist and their values fit."""
+        src, noun = self.source, self.noun
         if not self.model.sampled:
-            return "No errors. Warnings about Klaviyo fields appear once profiles are sampled."
+            return f"No errors. Warnings about {src} fields appear once {noun}s are sampled."
         if not self.model.sample_size:
-            return "No errors. With no sampled profiles, the Klaviyo fields could not be checked."
-        return f"No problems found in {plural(self.model.sample_size, 'sampled profile')}."
+            return f"No errors. With no sampled {noun}s, the {src} fields could not be checked."
+        return f"No problems found in {plural(self.model.sample_size, 'sampled ' + noun)}."
 
 
 def _items(problems: list[Problem]) -> str:
