@@ -12,7 +12,7 @@ from engage_desktop.core.consent import SmsStatus
 from engage_desktop.core.sources import source_label
 from engage_desktop.storage.contact_table import ContactDetail
 from engage_desktop.storage.contacts import SourceRecord
-from engage_desktop.ui.contacts.source_records import records_html
+from engage_desktop.ui.contacts.source_records import records_html, value_text
 from engage_desktop.ui.widgets.phone_text import phone_text
 
 LABEL = "margin:6px 0 0 0; color:#6b6b6b; font-size:9pt"
@@ -104,7 +104,9 @@ def _page(detail: ContactDetail, split_email: bool) -> str:
         _field("Why", _prose(detail.sms_reason or "—")),
         _field("Groups", "".join(_prose(n) for n in r.lists.split(", ") if n) or _prose("—")),
     ]
-    parts += [_field(name, _prose(str(value))) for name, value in sorted(detail.fields.items())]
+    parts += [
+        _field(name, _prose(value_text(value))) for name, value in sorted(detail.fields.items())
+    ]
     parts += [
         _field(f"{source_label(s)} id", _token(ext, small=True)) for s, ext in detail.source_ids
     ]

@@ -64,7 +64,7 @@ COLUMNS: tuple[Column[ContactRow], ...] = (
         colour=lambda r: STATUS_COLOURS[r.status],
         sample="Never subscribed",
     ),
-    Column("Sources", _sources, tooltip=_sources, sample="Mailjet, CSV", shed=4),
+    Column("Sources", _sources, tooltip=_sources, sample="Mailjet, CSV", stretch=2, shed=4),
     Column("Groups", lambda r: r.lists, tooltip=lambda r: r.lists or None, stretch=3, shed=2),
     Column(
         "Updated",

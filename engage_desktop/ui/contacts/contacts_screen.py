@@ -202,6 +202,8 @@ class ContactsScreen(QWidget):
         contact_id = self.current_contact()
         detail = None if contact_id is None else self.table_data.detail(contact_id)
         records = [] if detail is None else self.ctx.actions.sources.records(detail.row.id)
+        order = {s: i for i, s in enumerate(self.ctx.actions.sources.priority())}
+        records.sort(key=lambda r: order.get(r.source, len(order)))  # the winner first
         self.detail.show_contact(detail, records)
 
     def _confirm_opt_out(self) -> None:

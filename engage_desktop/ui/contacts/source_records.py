@@ -16,6 +16,13 @@ LONGEST = 120
 CONSENT = {"SUBSCRIBED": "subscribed", "UNSUBSCRIBED": "opted out"}
 
 
+def value_text(value: Any) -> str:
+    """A field's value as people write it: 25, not 25.0."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
 def _values(r: SourceRecord) -> dict[str, Any]:
     """A record's values by the name the contact shows them under."""
     out: dict[str, Any] = {
@@ -61,13 +68,11 @@ def records_html(detail: ContactDetail, records: list[SourceRecord]) -> str:
             "the value shown (source priority, Settings).</p>"
         )
     for r in records:
-        parts.append(
-            f"<p style='{LABEL}'><b>{html.escape(source_label(r.source))}</b> "
-            f"{html.escape(r.external_id[:40])}</p>"
-        )
+        # The record's id is listed above ("Klaviyo id"); a long one here would not wrap.
+        parts.append(f"<p style='{LABEL}'><b>{html.escape(source_label(r.source))}</b></p>")
         lines = []
         for name, value in _values(r).items():
-            text = html.escape(f"{name}: {str(value)[:LONGEST]}")
+            text = html.escape(f"{name}: {value_text(value)[:LONGEST]}")
             if name in disputed and str(shown.get(name)) == str(value):
                 text = f"<span style='{WON}'>✔ {text}</span>"
             lines.append(text)

@@ -29,14 +29,23 @@ SHOWN = 1000  # rows shown; the export has them all
 
 
 def _others(r: MergeReportRow) -> str:
-    return "; ".join(f"{source_label(s)}: {v}" for s, v in r.others.items())
+    return "; ".join(
+        f"{source_label(s)}: {v}" if v else source_label(s) for s, v in r.others.items()
+    )
+
+
+def _value(r: MergeReportRow) -> str:
+    """A conflict's winning value; for a merge, the record that joined (by its id there)."""
+    if r.kind == "merged":
+        return f"{source_label(r.source or '')} record {r.value or ''} joined".strip()
+    return r.value or ""
 
 
 COLUMNS: tuple[Column[MergeReportRow], ...] = (
     Column("What", lambda r: KINDS.get(r.kind, r.kind), sample="Number read differently"),
     Column("Phone", lambda r: phone_text(r.phone) if r.phone else "—", sample="+1 415 555 0101"),
     Column("Field", lambda r: r.field or "", sample="First name"),
-    Column("Value that won", lambda r: r.value or "", tooltip=lambda r: r.value, stretch=2),
+    Column("Value that won", _value, tooltip=lambda r: _value(r) or None, stretch=2),
     Column("From", lambda r: source_label(r.source) if r.source else "", sample="Mailjet"),
     Column("Other sources had", _others, tooltip=lambda r: _others(r) or None, stretch=3),
 )

@@ -111,6 +111,11 @@ class ColumnsPage(QWizardPage):
             self.table.setItem(r, 1, QTableWidgetItem(samples))
             self._editors(r, c)
         self.table.resizeColumnToContents(0)
+        metrics = self.table.fontMetrics()
+        widest = max(metrics.horizontalAdvance(label) for label in ROLES.values())
+        self.table.setColumnWidth(2, widest + 48)  # the combo box's arrow and margins
+        self.table.setColumnWidth(3, metrics.horizontalAdvance("Badge scans") + 40)
+        self.table.setColumnWidth(4, metrics.horizontalAdvance("Number") + 48)
         if not self.group.text():
             self.group.setText(self._wizard.path.stem.replace("_", " ").replace("-", " "))
         self._ready = True

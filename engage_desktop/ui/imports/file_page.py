@@ -33,8 +33,15 @@ def format_words(p: CsvPreview) -> str:
     f = p.format
     return (
         f"Encoding: {f.encoding_label} · Separator: {DELIMITERS.get(f.delimiter, f.delimiter)} "
-        f"· about {p.estimated_rows:,} rows ({f.size / 1e6:.1f} MB)"
+        f"· about {p.estimated_rows:,} rows ({_size(f.size)})"
     )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(n / 1e3, 0.1):.1f} KB"
+
+
+COLUMN_MAX = 220  # a long value does not push the other columns away
 
 
 class FilePage(QWizardPage):
@@ -134,3 +141,8 @@ class FilePage(QWizardPage):
         for r, cells in enumerate(p.rows):
             for c, text in enumerate(cells[: len(header)]):
                 self.rows.setItem(r, c, QTableWidgetItem(text))
+        # Rows are numbered as lines of the file (the header is line 1), as problems are.
+        self.rows.setVerticalHeaderLabels([str(r + 2) for r in range(len(p.rows))])
+        self.rows.resizeColumnsToContents()
+        for c in range(len(header)):
+            self.rows.setColumnWidth(c, min(self.rows.columnWidth(c), COLUMN_MAX))
