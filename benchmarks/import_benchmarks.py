@@ -60,7 +60,7 @@ def stall(args: argparse.Namespace) -> None:
         engage = EngageApp(ctx, Path(d) / "data")
         engage.start()
         engage.window.show_screen(Screen.CONTACTS)
-        lateness: dict[str, list[float]] = {"dry run": [], "import": []}
+        lateness: dict[str, list[float]] = {"dry run": [], "import": [], "reload": []}
         worst: list[tuple[float, str, float]] = []  # ms late, phase, seconds into it
         phase = ["dry run"]
         last = [time.perf_counter()]
@@ -76,6 +76,24 @@ def stall(args: argparse.Namespace) -> None:
 
         probe = QTimer(interval=10)
         probe.timeout.connect(tick)
+        if args.why:  # a watchdog says what the GUI thread was doing during a long stall
+            import threading
+            import traceback
+
+            gui = threading.get_ident()
+
+            def watch() -> None:
+                while True:
+                    time.sleep(0.02)
+                    if time.perf_counter() - last[0] > 0.08 and phase[0] == "import":
+                        frame = sys._current_frames().get(gui)
+                        where = "".join(traceback.format_stack(frame)[-6:]) if frame else "?"
+                        print(
+                            f"GUI thread late at {time.perf_counter() - began[0]:.1f} s:\n{where}"
+                        )
+                        time.sleep(0.1)
+
+            threading.Thread(target=watch, daemon=True).start()
 
         async def until(test: object) -> None:
             while not test():  # type: ignore[operator]
@@ -97,17 +115,28 @@ def stall(args: argparse.Namespace) -> None:
         dry = time.perf_counter() - started
         print(f"dry run: {check.counts['new'].text()} new in {dry:.1f} s")
         done: list[object] = []
-        wizard.imported.connect(done.append)
+
+        def imported(result: object) -> None:  # the commit has returned
+            done.append(result)
+            phase[0] = "reload"
+            began[0] = time.perf_counter()
+
+        wizard.imported.connect(imported)
         phase[0] = "import"
         began[0] = started = time.perf_counter()
         wizard.next()  # Import
         loop.run_until_complete(until(lambda: bool(done)))
         took = time.perf_counter() - started
+        # The screens then reload what the import changed (a million-contact snapshot).
+        loop.run_until_complete(until(lambda: engage.contacts.model.rowCount() == args.rows))
+        loop.run_until_complete(asyncio.sleep(1.0))
         probe.stop()
         report = done[0].report  # type: ignore[attr-defined]
         print(f"import: {report.counts.new:,} new contacts in {took:.1f} s")
+        names = {"reload": "screens' reload after it"}
         for name, values in lateness.items():
             values.sort()
+            name = names.get(name, name)
             print(
                 f"GUI-thread stall during the {name} (10 ms timer probe, {len(values):,} "
                 f"ticks): max {max(values):.0f} ms, p99 {values[int(len(values) * 0.99)]:.0f} "
@@ -123,6 +152,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("mode", choices=["stall"])
     p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--why", action="store_true", help="print the GUI thread's stack in stalls")
     args = p.parse_args()
     stall(args)
 

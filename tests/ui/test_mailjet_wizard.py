@@ -47,6 +47,10 @@ def test_sources_on_every_screen_merge_report_and_priority(
     result = install_mailjet(qtbot, engage, mailjet_live.url)
     assert result.status == "succeeded", result.error
     screen = engage.contacts
+    panel = engage.presenter.panels[0]
+    engage.presenter.watch()
+    assert "from Klaviyo and Mailjet now?" in panel.confirm(full=False).text()
+    panel.question.reject()
     qtbot.waitUntil(lambda: screen.source_filter.count() == 3, timeout=5000)  # all, K, M
     everyone = screen.model.rowCount()
 

@@ -43,7 +43,7 @@ def _value(r: MergeReportRow) -> str:
 
 COLUMNS: tuple[Column[MergeReportRow], ...] = (
     Column("What", lambda r: KINDS.get(r.kind, r.kind), sample="Number read differently"),
-    Column("Phone", lambda r: phone_text(r.phone) if r.phone else "—", sample="+1 415 555 0101"),
+    Column("Phone", lambda r: phone_text(r.phone) if r.phone else "—", sample="+44 7911 123 456"),
     Column("Field", lambda r: r.field or "", sample="First name"),
     Column("Value that won", _value, tooltip=lambda r: _value(r) or None, stretch=2),
     Column("From", lambda r: source_label(r.source) if r.source else "", sample="Mailjet"),

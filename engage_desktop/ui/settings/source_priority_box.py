@@ -67,8 +67,6 @@ class SourcePriorityBox(QGroupBox):
             "Alt+Up and Alt+Down move the selected source."
         )
         note.setWordWrap(True)
-        self.result = QLabel()
-        self.result.setWordWrap(True)
         buttons = QVBoxLayout()
         buttons.addWidget(self.up)
         buttons.addWidget(self.down)
@@ -79,7 +77,6 @@ class SourcePriorityBox(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(note)
-        layout.addWidget(self.result)
         self.up.clicked.connect(lambda: self.list.move_current(-1))
         self.down.clicked.connect(lambda: self.list.move_current(1))
 
