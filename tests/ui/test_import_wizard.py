@@ -103,3 +103,29 @@ def test_an_import_is_refused_while_a_sync_runs(
         lock.release()
     with qtbot.waitSignal(wizard.imported, timeout=10000):
         wizard.next()
+
+
+def test_cancel_stops_the_import_process_and_leaves_nothing(
+    qtbot: QtBot, engage: EngageApp, tmp_path: Path
+) -> None:
+    path = tmp_path / "big.csv"
+    lines = ["Phone,First name"] + [f"+1415{2000000 + i:07d},P{i}" for i in range(200_000)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    engage.window.import_requested.emit()
+    wizard = engage.import_wizard
+    assert wizard is not None
+    wizard.page(ImportStep.FILE).choose(path)
+    qtbot.waitUntil(wizard.page(ImportStep.FILE).isComplete, timeout=5000)
+    wizard.next()
+    wizard.next()
+    check = wizard.page(ImportStep.CHECK)
+    qtbot.waitUntil(lambda: wizard.currentId() == ImportStep.CHECK, timeout=5000)
+    qtbot.waitUntil(check.isComplete, timeout=60000)
+    assert check.counts["new"].text() == "200,000"
+    wizard.next()  # Import
+    qtbot.waitUntil(lambda: check.cancel.isVisible() and check.progress.value() > 0, timeout=30000)
+    check.cancel.click()
+    qtbot.waitUntil(lambda: "cancelled" in check.status.text(), timeout=30000)
+    assert "nothing was imported" in check.status.text()
+    assert len(engage.contacts.table_data.ids(ContactQuery())) == 0
+    assert engage.ctx.actions.imports.history()[0].status == "cancelled"

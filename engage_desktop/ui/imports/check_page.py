@@ -1,11 +1,11 @@
 """Import page 3: the dry run (what would change, the problem rows), then Import with a
-progress bar and Cancel. Progress arrives through the bridge, drawn ten times a second."""
+progress bar and Cancel. Both run in a process of their own (actions/import_child.py), so the
+GUI thread never waits for the interpreter lock; progress arrives through the bridge, drawn
+ten times a second."""
 
 from __future__ import annotations
 
-import gc
-import sys
-import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from engage_desktop.actions import ActionError
+from engage_desktop.actions.import_child import ImportChild
 from engage_desktop.actions.imports import Imported
 from engage_desktop.core.words import plural
 from engage_desktop.imports.report import ImportProgress, ImportReport
@@ -29,13 +30,6 @@ from engage_desktop.ui.widgets.read_only_table import ColumnFitter, row_view
 
 if TYPE_CHECKING:
     from engage_desktop.ui.imports.import_wizard import ImportWizard
-
-# While an import's pure-Python work runs on a worker thread, the GUI thread waits for the
-# interpreter lock at every callback of an event-loop turn (several under qasync): at the
-# default 5 ms switch interval that added up to ~30 ms per timer tick during a dry run.
-BUSY_SWITCH_INTERVAL_S = 0.0005
-# And a full collection that the worker's allocations trigger holds the lock for as long as
-# it takes (67 ms seen at a million rows): no cyclic collection while the file is read.
 
 COUNTS = (
     ("new", "New contacts"),
@@ -56,9 +50,7 @@ class CheckPage(QWizardPage):
         self._report: ImportReport | None = None
         self._running = False
         self._done: Imported | None = None
-        self._stop = threading.Event()
-        self._switch_interval = sys.getswitchinterval()
-        self._gc_was_on = True
+        self._child: ImportChild | None = None
         self._latest: ImportProgress | None = None
         self.setTitle("Dry run")
         self.setSubTitle("What importing would do. Nothing has been written yet.")
@@ -92,7 +84,7 @@ class CheckPage(QWizardPage):
         layout.addWidget(self.view, 1)
         self.timer = QTimer(self, interval=100)  # at most ten redraws a second
         self.timer.timeout.connect(self._draw_progress)
-        self.cancel.clicked.connect(self._stop.set)
+        self.cancel.clicked.connect(self.stop_child)
         wizard.bridge.import_progressed.connect(self._progressed)
 
     # ----- the dry run ------------------------------------------------------------------------
@@ -109,13 +101,15 @@ class CheckPage(QWizardPage):
         w = self._wizard
         assert w.prepared is not None
         self._begin("Checking every row against your contacts…")
+        self._child = ImportChild(Path(w.ctx.db.database), w.prepared, w.maps, dry_run=True)
         try:
-            report = await w.ctx.read(w.ctx.actions.imports.dry_run, w.prepared, w.bridge.publish)
+            checked = await w.ctx.blocking_io(self._child.run, w.bridge.publish)
         except ActionError as exc:
             self._end()
             self.status.setText(exc.message)
             return
         self._end()
+        report = checked.report
         self._report = report
         self.show_report(report)
         self.completeChanged.emit()
@@ -150,18 +144,12 @@ class CheckPage(QWizardPage):
     async def _import(self) -> None:
         w = self._wizard
         assert w.prepared is not None
-        self._stop.clear()
         self._begin("Importing…")
         self.cancel.show()
         self.cancel.setFocus()
+        self._child = ImportChild(Path(w.ctx.db.database), w.prepared, w.maps, dry_run=False)
         try:
-            done = await w.ctx.write(
-                w.ctx.actions.imports.run,
-                w.prepared,
-                "Engage Desktop",
-                w.bridge.publish,
-                self._stop.is_set,
-            )
+            done = await w.ctx.blocking_io(self._child.run, w.bridge.publish)
         except (ActionError, DatabaseError) as exc:
             self._end()
             self.status.setText(getattr(exc, "message", str(exc)))
@@ -175,11 +163,12 @@ class CheckPage(QWizardPage):
         w.accept()
 
     # ----- progress -----------------------------------------------------------------------------
+    def stop_child(self) -> None:
+        """Cancel the dry run or import under way (the wizard closing, or Cancel import)."""
+        if self._child is not None:
+            self._child.cancel()
+
     def _begin(self, text: str) -> None:
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(BUSY_SWITCH_INTERVAL_S)
-        self._gc_was_on = gc.isenabled()
-        gc.disable()
         self._running = True
         self._latest = None
         self.status.setStyleSheet("")
@@ -191,9 +180,7 @@ class CheckPage(QWizardPage):
         self.completeChanged.emit()
 
     def _end(self) -> None:
-        sys.setswitchinterval(self._switch_interval)
-        if self._gc_was_on:
-            gc.enable()
+        self._child = None
         self._running = False
         self.timer.stop()
         self.progress.hide()

@@ -203,10 +203,12 @@ class ColumnsPage(QWizardPage):
         self._checking = True
         self.completeChanged.emit()
         self.busy.show()
+        maps = self.maps()
         try:
             w.prepared = await w.ctx.read(
-                w.ctx.actions.imports.prepare, w.path, self.group.text(), self.maps()
+                w.ctx.actions.imports.prepare, w.path, self.group.text(), maps
             )
+            w.maps = maps
         except ActionError as exc:
             self.error.setText(exc.message)
             return

@@ -42,12 +42,15 @@ class ImportWizard(QWizard):
         self.path: Path | None = None
         self.preview: CsvPreview | None = None
         self.prepared: Prepared | None = None
+        self.maps: tuple[str, ...] = ()  # the columns as chosen, for the import's process
         self.setWindowTitle("Import contacts")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setButtonText(QWizard.WizardButton.FinishButton, "&Import")
         self.setMinimumSize(820, 600)
         self.setPage(ImportStep.FILE, FilePage(self))
         self.setPage(ImportStep.COLUMNS, ColumnsPage(self))
-        self.setPage(ImportStep.CHECK, CheckPage(self))
+        check = CheckPage(self)
+        self.setPage(ImportStep.CHECK, check)
         self.setStartId(ImportStep.FILE)
+        self.finished.connect(lambda _: check.stop_child())  # its process stops with it
         self.finished.connect(lambda _: self.tasks.cancel())
