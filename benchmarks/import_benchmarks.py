@@ -100,7 +100,7 @@ def stall(args: argparse.Namespace) -> None:
                 await asyncio.sleep(0.02)
 
         engage.window.import_requested.emit()
-        wizard = engage.import_wizard
+        wizard = engage.imports.wizard
         assert wizard is not None
         wizard.page(ImportStep.FILE).choose(csv)
         loop.run_until_complete(until(wizard.page(ImportStep.FILE).isComplete))

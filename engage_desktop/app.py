@@ -23,13 +23,11 @@ from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QApplication, QBoxLayout, QMessageBox
 
 from engage_desktop.actions import ActionError, Changes
-from engage_desktop.actions.imports import Imported
 from engage_desktop.actions.status import schedule_marks
 from engage_desktop.config import resources_dir
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.core.settings import EmailSettings
 from engage_desktop.core.sources import source_label
-from engage_desktop.core.words import plural
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.database import DatabaseError, open_database
@@ -47,7 +45,7 @@ from engage_desktop.ui.contacts.contacts_screen import ContactsScreen
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.desktop_notifications import DesktopNotifications
 from engage_desktop.ui.history.history_screen import HistoryScreen
-from engage_desktop.ui.imports.import_wizard import ImportWizard
+from engage_desktop.ui.imports.import_flow import ImportFlow
 from engage_desktop.ui.integrations.integrations_screen import IntegrationsScreen
 from engage_desktop.ui.integrations.klaviyo_flows import KlaviyoFlows
 from engage_desktop.ui.integrations.mailjet_flows import MailjetFlows
@@ -132,7 +130,7 @@ class EngageApp:
         self.klaviyo = KlaviyoFlows(ctx, self.integrations, self.window, demo_url)
         self.mailjet = MailjetFlows(ctx, self.integrations.mailjet, self.window)
         self.settings_dialog: SettingsDialog | None = None
-        self.import_wizard: ImportWizard | None = None
+        self.imports = ImportFlow(ctx, self.bridge, self.window)
         self.question: QMessageBox | None = None
         self.quitting = False
         self._wire()
@@ -186,7 +184,9 @@ class EngageApp:
         self.window.close_requested.connect(self._close_requested)
         self.window.quit_requested.connect(self.quit)
         self.window.settings_requested.connect(self.open_settings)
-        self.window.import_requested.connect(self.open_import)
+        self.window.import_requested.connect(self.imports.open)
+        self.imports.changed.connect(self.apply)
+        self.imports.opt_outs_queued.connect(self.runner.push_opt_outs)  # to Klaviyo now
         # A sync's first progress names its run: Sync history lists it as running at once, and
         # the status bar no longer says how the previous one went.
         self.bridge.progress_changed.connect(lambda p: self.history.show_running(p.run_id))
@@ -319,33 +319,6 @@ class EngageApp:
         self.settings_dialog.saved.connect(lambda _: self.presenter.show_idle())
         self.settings_dialog.priority.applied.connect(self.apply)
         self.settings_dialog.open()
-
-    def open_import(self) -> None:
-        """File → Import contacts…: the wizard; what it imported reloads the screens."""
-        if self.import_wizard is not None:
-            self.import_wizard.raise_()
-            return
-        self.import_wizard = ImportWizard(self.ctx, self.bridge, self.window)
-        self.import_wizard.imported.connect(self._imported)
-        self.import_wizard.finished.connect(self._import_closed)
-        self.import_wizard.open()
-
-    def _import_closed(self) -> None:
-        if self.import_wizard is not None:
-            self.import_wizard.deleteLater()
-        self.import_wizard = None
-
-    def _imported(self, done: Imported) -> None:
-        self.apply(done.changes)
-        c = done.report.counts
-        self.window.statusBar().showMessage(
-            f"Imported {done.report.file} into “CSV: {done.report.group}”: "
-            f"{plural(c.new, 'new contact')}, {c.merged:,} merged, {c.unchanged:,} unchanged, "
-            f"{c.invalid + c.duplicates:,} rows not imported.",
-            30000,
-        )
-        if done.changes.outbox:
-            self.runner.push_opt_outs()  # imported opt-outs reach Klaviyo now
 
     def show_window(self) -> None:
         self.window.show()

@@ -132,8 +132,8 @@ async def main(
     csv = Path(folder) / "Trade show 2026.csv"
     assert isinstance(klaviyo.emulator, KlaviyoEmulator)
     trade_show_csv(klaviyo.emulator, csv)
-    engage.open_import()
-    iwiz = engage.import_wizard
+    engage.imports.open()
+    iwiz = engage.imports.wizard
     assert iwiz is not None
     iwiz.resize(860, 620)
     iwiz.page(ImportStep.FILE).choose(csv)

@@ -32,7 +32,7 @@ CSV = (
 
 def open_wizard(qtbot: QtBot, engage: EngageApp, path: Path) -> ImportWizard:
     engage.window.import_requested.emit()
-    wizard = engage.import_wizard
+    wizard = engage.imports.wizard
     assert wizard is not None
     page = wizard.page(ImportStep.FILE)
     page.choose(path)
@@ -112,7 +112,7 @@ def test_cancel_stops_the_import_process_and_leaves_nothing(
     lines = ["Phone,First name"] + [f"+1415{2000000 + i:07d},P{i}" for i in range(200_000)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     engage.window.import_requested.emit()
-    wizard = engage.import_wizard
+    wizard = engage.imports.wizard
     assert wizard is not None
     wizard.page(ImportStep.FILE).choose(path)
     qtbot.waitUntil(wizard.page(ImportStep.FILE).isComplete, timeout=5000)
