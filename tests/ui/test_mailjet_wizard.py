@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from engage_desktop.app import EngageApp
+from engage_desktop.emulator import mailjet as mj
 from engage_desktop.emulator.server import EmulatorThread
 from engage_desktop.storage.contact_table import ContactQuery
 from tests.ui.mailjet_helpers import SHARED, install_mailjet, mailjet_live
@@ -143,3 +144,41 @@ def test_sources_on_every_screen_merge_report_and_priority(
     )
     assert screen.detail.shown is not None
     assert screen.detail.shown.row.first_name == recs["MAILJET"].first_name
+
+
+def test_lost_keys_lead_to_reconnect_which_keeps_the_settings(
+    qtbot: QtBot,
+    engage: EngageApp,
+    live: EmulatorThread,
+    mailjet_live: EmulatorThread,
+    tmp_path: Path,
+) -> None:
+    install(qtbot, engage, live.url)
+    assert install_mailjet(qtbot, engage, mailjet_live.url).status == "succeeded"
+    mailjet = engage.ctx.actions.mailjet
+    saved = mailjet.settings()
+    assert saved is not None
+    mailjet.credentials.forget(saved.key_ref)  # the keyring lost them
+    engage.ctx.spawn(engage.mailjet.show_tile())
+    tile = engage.integrations.mailjet
+    qtbot.waitUntil(lambda: tile.button.text() == "Reconnec&t…", timeout=5000)
+    assert "Reconnect to enter it" in tile.state.text()
+    tile.button.click()
+    qtbot.waitUntil(lambda: engage.mailjet.reconnect is not None, timeout=5000)
+    dialog = engage.mailjet.reconnect
+    assert dialog is not None
+    dialog.key.setText("0" * 32)
+    dialog.secret.setText("1" * 32)
+    dialog.go.click()
+    qtbot.waitUntil(lambda: "another Mailjet account" in dialog.problem.text(), timeout=5000)
+    dialog.key.setText(mj.DEMO_API_KEY)
+    dialog.secret.setText("not the secret")
+    dialog.go.click()
+    qtbot.waitUntil(lambda: dialog.problem.text() != "" and dialog.go.isEnabled(), timeout=10000)
+    assert mailjet.key_place() is None  # a refused pair is not kept
+    with qtbot.waitSignal(dialog.reconnected, timeout=10000):
+        dialog.secret.setText(mj.DEMO_API_SECRET)
+        dialog.go.click()
+    assert mailjet.key_place() == "keyring"
+    assert mailjet.settings() == saved  # nothing else changed
+    qtbot.waitUntil(lambda: tile.button.text() == "See de&tails", timeout=5000)

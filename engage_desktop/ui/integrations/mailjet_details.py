@@ -25,7 +25,7 @@ def settings_lines(s: MailjetSettings, key_place: str | None) -> list[str]:
         "keyring": "in the system keyring",
         "session": "for this session only (no usable keyring)",
         "environment": "from MAILJET_API_KEY and MAILJET_API_SECRET",
-        None: "not available — change the settings to enter it again",
+        None: "not available — Reconnect to enter it again",
     }[key_place]
     return [
         f"Key {s.key_hint}, {where}",
@@ -43,6 +43,7 @@ class MailjetDetailsDialog(QDialog):
     """The saved settings; Change settings (the wizard again), Sync now, Disconnect."""
 
     change_requested = Signal()
+    reconnect_requested = Signal()  # the key pair again (a new secret)
     sync_requested = Signal()
     disconnect_requested = Signal()
 
@@ -55,10 +56,11 @@ class MailjetDetailsDialog(QDialog):
         text = QLabel("<br>".join(html.escape(x) for x in settings_lines(settings, key_place)))
         text.setWordWrap(True)
         self.change = QPushButton("&Change settings…")
+        self.reconnect = QPushButton("&Reconnect…")
         self.sync = QPushButton("&Sync now")
         self.disconnect_button = QPushButton("&Disconnect…")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        for button in (self.change, self.sync, self.disconnect_button):
+        for button in (self.change, self.reconnect, self.sync, self.disconnect_button):
             buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b style='font-size:13pt'>Mailjet is connected</b>"))
@@ -68,6 +70,7 @@ class MailjetDetailsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.change.clicked.connect(lambda: self._done(self.change_requested.emit))
         self.sync.clicked.connect(lambda: self._done(self.sync_requested.emit))
+        self.reconnect.clicked.connect(lambda: self._done(self.reconnect_requested.emit))
         self.disconnect_button.clicked.connect(self._confirm_disconnect)
 
     def _done(self, then: Callable[[], object]) -> None:

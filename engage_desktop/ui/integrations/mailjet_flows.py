@@ -13,6 +13,7 @@ from engage_desktop.actions.mailjet import MailjetConnected
 from engage_desktop.storage.database import DatabaseError
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.integrations.mailjet_details import MailjetDetailsDialog
+from engage_desktop.ui.integrations.mailjet_reconnect import MailjetReconnectDialog
 from engage_desktop.ui.integrations.mailjet_tile import MailjetTile
 from engage_desktop.ui.mailjet_wizard.mailjet_wizard import MailjetWizard
 
@@ -30,6 +31,7 @@ class MailjetFlows(QObject):
         self.parent_window = parent_window
         self.wizard: MailjetWizard | None = None
         self.details: MailjetDetailsDialog | None = None
+        self.reconnect: MailjetReconnectDialog | None = None
         self.notice: QMessageBox | None = None
         tile.install_requested.connect(self.open_wizard)
         tile.details_requested.connect(lambda: self.ctx.spawn(self.open_details()))
@@ -82,11 +84,23 @@ class MailjetFlows(QObject):
             self.open_wizard()
             return
         place = await self.ctx.blocking_io(self.ctx.actions.mailjet.key_place)
+        if place is None:  # the keys are missing: ask for them, nothing else
+            self.open_reconnect()
+            return
         self.details = MailjetDetailsDialog(settings, place, self.parent_window)
         self.details.change_requested.connect(self.open_wizard)
+        self.details.reconnect_requested.connect(self.open_reconnect)
         self.details.sync_requested.connect(lambda: self.sync_requested.emit("manual", False))
         self.details.disconnect_requested.connect(lambda: self.ctx.spawn(self.disconnect_mailjet()))
         self.details.open()
+
+    def open_reconnect(self) -> None:
+        settings = self.ctx.actions.mailjet.settings()
+        if settings is None:
+            return
+        self.reconnect = MailjetReconnectDialog(self.ctx, settings, self.parent_window)
+        self.reconnect.reconnected.connect(lambda done: self.changed.emit(done.changes))
+        self.reconnect.open()
 
     async def disconnect_mailjet(self) -> bool:
         try:

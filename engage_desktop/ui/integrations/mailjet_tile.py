@@ -63,10 +63,10 @@ class MailjetTile(QFrame):
         if keys_missing:
             text += (
                 "<br><span style='color:#b00020'>The key pair is not available (not in the "
-                "keyring, or it is locked): open the details to enter it again.</span>"
+                "keyring, or it is locked): Reconnect to enter it. Nothing else changes.</span>"
             )
         self.state.setText(text)
-        self.button.setText("See de&tails")
+        self.button.setText("Reconnec&t…" if keys_missing else "See de&tails")
 
     def _clicked(self) -> None:
         (self.details_requested if self._connected else self.install_requested).emit()
