@@ -128,7 +128,7 @@ class EngageApp:
             QApplication.windowIcon(), desktop=DesktopNotifications()
         )
         self.klaviyo = KlaviyoFlows(ctx, self.integrations, self.window, demo_url)
-        self.mailjet = MailjetFlows(ctx, self.integrations.mailjet, self.window)
+        self.mailjet = MailjetFlows(ctx, self.integrations, self.window)
         self.settings_dialog: SettingsDialog | None = None
         self.imports = ImportFlow(ctx, self.bridge, self.window)
         self.question: QMessageBox | None = None

@@ -96,5 +96,9 @@ class IntegrationsScreen(QWidget):
         layout.addStretch(1)
 
     def show_connection(self, conn: Connection | None, key_missing: bool = False) -> None:
-        self.invite.setVisible(conn is None)
         self.klaviyo.show_connection(conn, key_missing)
+        self.update_invite()
+
+    def update_invite(self) -> None:
+        """The invitation shows until a source is connected."""
+        self.invite.setVisible(not (self.klaviyo._connected or self.mailjet.connected))

@@ -12,9 +12,9 @@ from engage_desktop.actions import ActionError, Changes
 from engage_desktop.actions.mailjet import MailjetConnected
 from engage_desktop.storage.database import DatabaseError
 from engage_desktop.ui.context import AppContext
+from engage_desktop.ui.integrations.integrations_screen import IntegrationsScreen
 from engage_desktop.ui.integrations.mailjet_details import MailjetDetailsDialog
 from engage_desktop.ui.integrations.mailjet_reconnect import MailjetReconnectDialog
-from engage_desktop.ui.integrations.mailjet_tile import MailjetTile
 from engage_desktop.ui.mailjet_wizard.mailjet_wizard import MailjetWizard
 
 
@@ -24,10 +24,11 @@ class MailjetFlows(QObject):
     changed = Signal(object)  # Changes
     sync_requested = Signal(str, bool)  # trigger, full
 
-    def __init__(self, ctx: AppContext, tile: MailjetTile, parent_window: QWidget) -> None:
+    def __init__(self, ctx: AppContext, screen: IntegrationsScreen, parent_window: QWidget) -> None:
         super().__init__()
         self.ctx = ctx
-        self.tile = tile
+        self.screen = screen
+        self.tile = tile = screen.mailjet
         self.parent_window = parent_window
         self.wizard: MailjetWizard | None = None
         self.details: MailjetDetailsDialog | None = None
@@ -39,6 +40,7 @@ class MailjetFlows(QObject):
     async def show_tile(self) -> None:
         settings = self.ctx.actions.mailjet.settings()
         self.tile.show_settings(settings)
+        self.screen.update_invite()
         if settings is None:
             return
         place = await self.ctx.blocking_io(self.ctx.actions.mailjet.key_place)

@@ -68,5 +68,9 @@ class MailjetTile(QFrame):
         self.state.setText(text)
         self.button.setText("Reconnec&t…" if keys_missing else "See de&tails")
 
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
     def _clicked(self) -> None:
         (self.details_requested if self._connected else self.install_requested).emit()

@@ -48,12 +48,15 @@ class MailjetListsPage(QWizardPage):
         self.status.setWordWrap(True)
         self.retry = QPushButton("&Try again")
         self.retry.hide()
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #b00020;")
         layout = QVBoxLayout(self)
         layout.addWidget(self.every)
         layout.addWidget(self.lists, 1)
         layout.addWidget(self.busy)
         layout.addWidget(self.status)
         layout.addWidget(self.retry, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.problem)
         self.every.toggled.connect(self._changed)
         self.lists.itemChanged.connect(self._changed)
         self.retry.clicked.connect(self._load)
@@ -118,4 +121,6 @@ class MailjetListsPage(QWizardPage):
             if self.lists.item(i).checkState() == Qt.CheckState.Checked
         )
         self._wizard.draft = replace(self._wizard.draft, lists="all" if every else chosen)
+        loaded = self.lists.count() > 0
+        self.problem.setText((lists_problem(self._wizard.draft) or "") if loaded else "")
         self.completeChanged.emit()
