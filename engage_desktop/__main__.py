@@ -8,6 +8,11 @@ if sys.argv[1:2] == ["--sync-worker"]:
 
     raise SystemExit(worker_main(sys.argv[2:]))
 
+if sys.argv[1:2] == ["--import-worker"]:  # a file imported for the app, off its process
+    from engage_desktop.actions.import_worker import main as import_main
+
+    raise SystemExit(import_main(sys.argv[2:]))
+
 from engage_desktop.cli import main
 
 raise SystemExit(main())

@@ -27,6 +27,7 @@ from engage_desktop.actions.status import schedule_marks
 from engage_desktop.config import resources_dir
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.core.settings import EmailSettings
+from engage_desktop.core.sources import source_label
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.database import DatabaseError, open_database
@@ -38,13 +39,16 @@ from engage_desktop.sync.mailer import MailError, send_notice, should_email
 from engage_desktop.sync.notices import Notice, notice_for
 from engage_desktop.sync.runner import BackgroundSync
 from engage_desktop.sync.scheduler import OptOutLoop, SyncScheduler
+from engage_desktop.sync.sources.mailjet_keys import MailjetKeys
 from engage_desktop.ui.bridge import EngineBridge
 from engage_desktop.ui.contacts.contacts_screen import ContactsScreen
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.desktop_notifications import DesktopNotifications
 from engage_desktop.ui.history.history_screen import HistoryScreen
+from engage_desktop.ui.imports.import_flow import ImportFlow
 from engage_desktop.ui.integrations.integrations_screen import IntegrationsScreen
 from engage_desktop.ui.integrations.klaviyo_flows import KlaviyoFlows
+from engage_desktop.ui.integrations.mailjet_flows import MailjetFlows
 from engage_desktop.ui.lists.lists_screen import ListsScreen
 from engage_desktop.ui.main_window import MainWindow, Screen
 from engage_desktop.ui.message_screen import NewMessageScreen
@@ -57,6 +61,8 @@ from engage_desktop.ui.widgets.question import ask
 log = logging.getLogger(__name__)
 
 DEMO_PROFILES, DEMO_LISTS, DEMO_SEED = 3000, 6, 7
+DEMO_MAILJET_CONTACTS, DEMO_MAILJET_LISTS = 2000, 4
+DEMO_SHARED = 300  # people in both demo accounts (by phone)
 
 
 def interactive_client(key: ApiKey, base_url: str) -> KlaviyoClient:
@@ -71,6 +77,7 @@ class Options:
     data_dir: Path
     demo_url: str | None = None  # the emulator's address in --demo
     demo_key: str | None = None
+    demo_mailjet: tuple[str, str, str] | None = None  # the Mailjet emulator: url, key, secret
 
 
 class EngageApp:
@@ -89,7 +96,9 @@ class EngageApp:
         # Opt-outs are pushed from the sync thread; runs are a child process with its own client.
         self._push_client = push_client or (lambda conn, key: KlaviyoClient(key, conn.base_url))
         self.bridge = EngineBridge()
-        self.runner = BackgroundSync(db_path, self.key_for, self._client_for, self.bridge.publish)
+        self.runner = BackgroundSync(
+            db_path, self.key_for, self._client_for, self.bridge.publish, self._mailjet_keys
+        )
         self.message = NewMessageScreen(ctx)
         self.contacts = ContactsScreen(ctx)
         self.lists = ListsScreen(ctx)
@@ -119,7 +128,9 @@ class EngageApp:
             QApplication.windowIcon(), desktop=DesktopNotifications()
         )
         self.klaviyo = KlaviyoFlows(ctx, self.integrations, self.window, demo_url)
+        self.mailjet = MailjetFlows(ctx, self.integrations, self.window)
         self.settings_dialog: SettingsDialog | None = None
+        self.imports = ImportFlow(ctx, self.bridge, self.window)
         self.question: QMessageBox | None = None
         self.quitting = False
         self._wire()
@@ -150,6 +161,8 @@ class EngageApp:
     def _wire(self) -> None:
         self.klaviyo.changed.connect(self.apply)
         self.klaviyo.sync_requested.connect(self.runner.request_sync)
+        self.mailjet.changed.connect(self.apply)
+        self.mailjet.sync_requested.connect(self.runner.request_sync)
         self.contacts.opt_out_requested.connect(lambda cid: self.ctx.spawn(self.opt_out(cid)))
         self.lists.show_list_requested.connect(self._show_list)
         self.bridge.progress_changed.connect(self.presenter.show_progress)
@@ -171,6 +184,9 @@ class EngageApp:
         self.window.close_requested.connect(self._close_requested)
         self.window.quit_requested.connect(self.quit)
         self.window.settings_requested.connect(self.open_settings)
+        self.window.import_requested.connect(self.imports.open)
+        self.imports.changed.connect(self.apply)
+        self.imports.opt_outs_queued.connect(self.runner.push_opt_outs)  # to Klaviyo now
         # A sync's first progress names its run: Sync history lists it as running at once, and
         # the status bar no longer says how the previous one went.
         self.bridge.progress_changed.connect(lambda p: self.history.show_running(p.run_id))
@@ -210,6 +226,10 @@ class EngageApp:
         found = self.ctx.credentials.key_for(conn.account_id)
         return None if found is None else found[0]
 
+    def _mailjet_keys(self) -> MailjetKeys | None:
+        access = self.ctx.actions.mailjet.access()
+        return None if access is None else access.keys
+
     def _client_for(self, conn: Connection) -> KlaviyoClient | None:
         key = self.key_for(conn)
         return None if key is None else self._push_client(conn, key)
@@ -219,6 +239,7 @@ class EngageApp:
         """Reload what changed, and only that."""
         if changes.connection:
             self.ctx.spawn(self.klaviyo.show_tile())
+            self.ctx.spawn(self.mailjet.show_tile())
             self.presenter.show_idle()
         if changes.lists:
             self.contacts.refresh_filters()
@@ -264,7 +285,9 @@ class EngageApp:
         if self.quitting:
             return
         conn = ConnectionRepo(self.ctx.db).get()
-        notice = notice_for(result, f"Klaviyo ({conn.account_name})" if conn else "Klaviyo")
+        klaviyo = f"Klaviyo ({conn.account_name})" if conn else "Klaviyo"
+        names = [klaviyo if s == "KLAVIYO" else source_label(s) for s in result.sources]
+        notice = notice_for(result, " and ".join(names) or klaviyo)
         self.window.statusBar().showMessage(f"{notice.title}: {notice.body}", 30000)
         self.notifier.notify(notice)
         email = SettingsRepo(self.ctx.db).load().email
@@ -294,6 +317,7 @@ class EngageApp:
     def open_settings(self) -> None:
         self.settings_dialog = SettingsDialog(self.ctx, self.window)
         self.settings_dialog.saved.connect(lambda _: self.presenter.show_idle())
+        self.settings_dialog.priority.applied.connect(self.apply)
         self.settings_dialog.open()
 
     def show_window(self) -> None:
@@ -369,6 +393,7 @@ def run(opts: Options, on_shown: Callable[[EngageApp], None] | None = None) -> i
     ctx = AppContext(
         db, KeyStore(), interactive_client, demo=opts.demo_url is not None, demo_key=opts.demo_key
     )
+    ctx.demo_mailjet = opts.demo_mailjet
     engage = EngageApp(ctx, opts.data_dir, opts.demo_url)
 
     # SIGTERM / Ctrl+C quit at once (a running sync is cancelled) and the clean-up below runs
@@ -397,7 +422,7 @@ def run(opts: Options, on_shown: Callable[[EngageApp], None] | None = None) -> i
 
 def run_demo(data_dir: Path | None, on_shown: Callable[[EngageApp], None] | None = None) -> int:
     """--demo: the built-in emulator, an in-memory keyring, a throw-away data folder."""
-    from engage_desktop.emulator import DEMO_API_KEY, Settings
+    from engage_desktop.emulator import DEMO_API_KEY, KlaviyoEmulator, Settings
     from engage_desktop.emulator.server import EmulatorThread
     from engage_desktop.storage.memory_keyring import use_memory_keyring
 
@@ -407,9 +432,28 @@ def run_demo(data_dir: Path | None, on_shown: Callable[[EngageApp], None] | None
         Settings(profiles=DEMO_PROFILES, lists=DEMO_LISTS, seed=DEMO_SEED, job_delay_s=0.5)
     ).start()
     log.info("demo: emulator at %s, data in %s", emulator.url, folder)
+    # Mailjet (issue 14): its emulator too, so that its wizard works with no account.
+    from engage_desktop.emulator import mailjet as mj
+    from engage_desktop.emulator.demo_overlap import share_people
+
+    mj_emulator = mj.MailjetEmulator(
+        mj.Settings(
+            contacts=DEMO_MAILJET_CONTACTS,
+            lists=DEMO_MAILJET_LISTS,
+            phone_property="mobile",
+            seed=DEMO_SEED,
+        )
+    )
+    assert isinstance(emulator.emulator, KlaviyoEmulator)
+    share_people(emulator.emulator, mj_emulator, DEMO_SHARED)
+    mailjet = EmulatorThread(mj_emulator).start()
+    log.info("demo: Mailjet emulator at %s", mailjet.url)
+    opts = Options(folder, emulator.url, DEMO_API_KEY)
+    opts.demo_mailjet = (mailjet.url, mj.DEMO_API_KEY, mj.DEMO_API_SECRET)
     try:
-        return run(Options(folder, emulator.url, DEMO_API_KEY), on_shown)
+        return run(opts, on_shown)
     finally:
+        mailjet.stop()
         emulator.stop()
         if data_dir is None:
             shutil.rmtree(folder, ignore_errors=True)

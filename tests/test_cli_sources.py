@@ -95,7 +95,7 @@ def test_connect_mailjet_sync_both_and_one(
         and doc["mailjet"]["phone_property"] == "phone"
     )
     assert run(env, "sources", "--priority", "mailjet,klaviyo") == 0
-    assert "Mailjet, Klaviyo, CSV import" in capsys.readouterr().out
+    assert "Mailjet, Klaviyo, CSV\n" in capsys.readouterr().out
 
 
 def test_import_dry_run_then_import_then_its_merge_report(

@@ -11,7 +11,7 @@ SMS = "SMS"  # an opt-out heard by SMS: a STOP reply, the gateway's blacklist
 _SHOWN = {
     KLAVIYO: "Klaviyo",
     MAILJET: "Mailjet",
-    CSV: "CSV import",
+    CSV: "CSV",  # the group names say `CSV: Trade show 2026`
     LOCAL: "Engage",
     SMS: "SMS reply",
 }

@@ -39,11 +39,18 @@ class ChildOutcome:
 
 
 async def run_child(
-    command: list[str], key: ApiKey, on_event: Callable[[Event], None]
+    command: list[str],
+    key: ApiKey | None,
+    on_event: Callable[[Event], None],
+    extra_env: dict[str, str] | None = None,
 ) -> ChildOutcome:
-    """Run the child to its end, passing each event on; cancelling stops it cleanly."""
+    """Run the child to its end, passing each event on; cancelling stops it cleanly.
+    `extra_env`: more secrets for the child (the Mailjet key pair, which an in-memory or
+    locked keyring could not give it)."""
     env = dict(os.environ)
-    env[KEY_ENV] = key.reveal()
+    if key is not None:
+        env[KEY_ENV] = key.reveal()
+    env.update(extra_env or {})
     proc = await asyncio.create_subprocess_exec(
         *command,
         stdin=asyncio.subprocess.DEVNULL,

@@ -276,6 +276,7 @@ class SyncEngine:
                 throttled=sum(s.throttled for s in self._active),
                 issues=sum(t.issues for t in tallies),
                 current_list=", ".join(reading) or None,
+                sources={s.name: [s.tally.fetched, s.tally.expected] for s in self._active},
             )
         )
 

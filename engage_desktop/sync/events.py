@@ -25,6 +25,8 @@ class SyncProgress:
     throttled: int
     issues: int
     current_list: str | None = None
+    # Each source's part: {"KLAVIYO": [fetched, expected or None], "MAILJET": […]}
+    sources: dict[str, list[int | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

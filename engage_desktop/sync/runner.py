@@ -28,12 +28,17 @@ from engage_desktop.sync.child import CANCEL_GRACE_S, run_child
 from engage_desktop.sync.events import SyncProgress, SyncRefused, SyncResult
 from engage_desktop.sync.lock import SyncLockHeld
 from engage_desktop.sync.pusher import OptOutPusher
+from engage_desktop.sync.sources.mailjet_keys import KEY_ENV as MJ_KEY_ENV
+from engage_desktop.sync.sources.mailjet_keys import SECRET_ENV as MJ_SECRET_ENV
+from engage_desktop.sync.sources.mailjet_keys import MailjetKeys
 
 log = logging.getLogger(__name__)
 
 # Builds a client for the saved connection; None when its key is unavailable.
 ConnectionClient = Callable[[Connection], KlaviyoClient | None]
 ConnectionKey = Callable[[Connection], ApiKey | None]
+# The saved Mailjet connection's key pair; None when Mailjet is not connected or it is missing.
+MailjetKeysFor = Callable[[], MailjetKeys | None]
 Listener = Callable[[object], None]
 
 
@@ -46,8 +51,10 @@ class BackgroundSync:
         key_for: ConnectionKey,
         client_for: ConnectionClient,
         listener: Listener,
+        mailjet_keys: MailjetKeysFor = lambda: None,
     ) -> None:
         self._db_path = db_path
+        self._mailjet_keys = mailjet_keys
         self._key_for = key_for
         self._client_for = client_for
         self._listener = listener
@@ -136,9 +143,10 @@ class BackgroundSync:
         assert self._db is not None
         conn = ConnectionRepo(self._db).get()
         key = self._key_for(conn) if conn is not None else None
-        if conn is None and trigger == "schedule":
+        mailjet = self._mailjet_keys()  # asked here: the child cannot reach a session keyring
+        if conn is None and mailjet is None and trigger == "schedule":
             return None  # nothing installed yet: the schedule has nothing to say
-        if conn is None or key is None:
+        if mailjet is None and (conn is None or key is None):
             why = (
                 "Not connected to Klaviyo: install it under Extensions → Integrations."
                 if conn is None
@@ -147,8 +155,15 @@ class BackgroundSync:
             )
             self._listener(SyncRefused(why, "config"))
             return None
+        extra = (
+            {}
+            if mailjet is None
+            else {MJ_KEY_ENV: mailjet.key.reveal(), MJ_SECRET_ENV: mailjet.secret.reveal()}
+        )
         self._run_id = 0
-        outcome = await run_child(worker.command(self._db_path, trigger, full), key, self._event)
+        outcome = await run_child(
+            worker.command(self._db_path, trigger, full), key, self._event, extra
+        )
         last = outcome.last
         if isinstance(last, SyncResult):
             return last

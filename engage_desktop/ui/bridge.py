@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from engage_desktop.imports.report import ImportProgress
 from engage_desktop.sync.events import SyncProgress, SyncRefused, SyncResult
 
 
@@ -18,6 +19,7 @@ class EngineBridge(QObject):
     run_finished = Signal(object)  # SyncResult
     run_refused = Signal(object)  # SyncRefused
     message_posted = Signal(str)  # a sentence for the status bar, from a worker thread
+    import_progressed = Signal(object)  # ImportProgress, from the import's worker thread
 
     def publish(self, event: object) -> None:
         """The engine-side listener: call it from any thread."""
@@ -27,6 +29,8 @@ class EngineBridge(QObject):
             self.run_finished.emit(event)
         elif isinstance(event, SyncRefused):
             self.run_refused.emit(event)
+        elif isinstance(event, ImportProgress):
+            self.import_progressed.emit(event)
 
     def say(self, text: str) -> None:
         """A worker thread has something to tell the person (call it from any thread)."""

@@ -30,6 +30,8 @@ class AppContext:
     make_client: ClientFactory
     demo: bool = False
     demo_key: str | None = None
+    # --demo: the Mailjet emulator's (address, API key, secret key), prefilled in its wizard
+    demo_mailjet: tuple[str, str, str] | None = None
     credentials: Credentials = field(default_factory=Credentials)
     writer: concurrent.futures.ThreadPoolExecutor = field(
         default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, "db-writer")

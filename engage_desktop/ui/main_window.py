@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
     close_requested = Signal(QCloseEvent)  # the window's close button: the app decides
     quit_requested = Signal()  # File → Quit: really quit
     settings_requested = Signal()
+    import_requested = Signal()  # File → Import contacts…
 
     def __init__(self, screens: dict[Screen, QWidget], title: str = "Engage Desktop") -> None:
         super().__init__()
@@ -97,6 +98,9 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        import_action = QAction("&Import contacts…", self, shortcut=QKeySequence("Ctrl+I"))
+        import_action.triggered.connect(self.import_requested)
+        file_menu.addAction(import_action)
         settings = QAction("&Settings…", self)
         settings.setShortcut(QKeySequence.StandardKey.Preferences)
         settings.triggered.connect(self.settings_requested)

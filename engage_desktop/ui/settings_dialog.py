@@ -39,6 +39,7 @@ from engage_desktop.storage.settings import SettingsRepo
 from engage_desktop.sync.mailer import MailError, send_notice
 from engage_desktop.sync.notices import Notice
 from engage_desktop.ui.context import AppContext
+from engage_desktop.ui.settings.source_priority_box import SourcePriorityBox
 
 SECURITY_LABELS = {
     SmtpSecurity.STARTTLS: "STARTTLS (port 587)",
@@ -121,6 +122,8 @@ class SettingsDialog(QDialog):
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         layout = QVBoxLayout(self)
         layout.addWidget(sync_box)
+        self.priority = SourcePriorityBox(ctx.actions.sources.priority())
+        layout.addWidget(self.priority)
         layout.addWidget(self.email_on)
         layout.addWidget(self.problems)
         layout.addStretch(1)
@@ -190,6 +193,7 @@ class SettingsDialog(QDialog):
                 self.passwords.save(email.user, ApiKey(password))
 
         await self.ctx.write(write)
+        await self.priority.apply(self.ctx)
         self.saved.emit(settings)
         self.accept()
         return settings

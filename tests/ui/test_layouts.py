@@ -229,6 +229,6 @@ def test_narrow_tables_give_up_the_least_needed_columns_first(qtbot: QtBot, db: 
         [],
         ["Sources"],
         ["Sources", "Updated"],
-        ["Sources", "Lists", "Updated"],
-        ["Email", "Sources", "Lists", "Updated"],
+        ["Sources", "Groups", "Updated"],
+        ["Email", "Sources", "Groups", "Updated"],
     ]

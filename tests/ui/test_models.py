@@ -138,7 +138,7 @@ def test_columns_know_their_header_sort_and_cells(db: Database) -> None:
     model = ContactsTableModel(table)
     model.set_snapshot(table.ids(ContactQuery()))
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    assert headers == ["Name", "Phone", "Email", "SMS status", "Sources", "Lists", "Updated"]
+    assert headers == ["Name", "Phone", "Email", "SMS status", "Sources", "Groups", "Updated"]
     # The Name column shows what it sorts by: last name first, then first names alone.
     assert [model.data(model.index(r, 0)) for r in range(3)] == ["Lee, Ann", "Zoe", "(no name)"]
     assert model.data(model.index(0, 3)) == "Opted out"

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QPushButton, QTextBrowser, QVBoxLayout, QWidget
 from engage_desktop.core.consent import SmsStatus
 from engage_desktop.core.sources import source_label
 from engage_desktop.storage.contact_table import ContactDetail
+from engage_desktop.storage.contacts import SourceRecord
+from engage_desktop.ui.contacts.source_records import records_html, value_text
 from engage_desktop.ui.widgets.phone_text import phone_text
 
 LABEL = "margin:6px 0 0 0; color:#6b6b6b; font-size:9pt"
@@ -42,11 +44,16 @@ class ContactDetailPane(QWidget):
         layout.addWidget(self.text, 1)
         layout.addWidget(self.opt_out)
         self.shown: ContactDetail | None = None
+        self.records: list[SourceRecord] = []
         self.show_contact(None)
 
-    def show_contact(self, detail: ContactDetail | None) -> None:
-        """Show this contact as it is now (None: nothing selected)."""
+    def show_contact(
+        self, detail: ContactDetail | None, records: list[SourceRecord] | None = None
+    ) -> None:
+        """Show this contact as it is now (None: nothing selected), with each source's
+        record of it."""
         self.shown = detail
+        self.records = records or []
         if detail is None:
             self.text.setHtml("<p style='color:#6b6b6b'>Select a contact to see its details.</p>")
             self.opt_out.setEnabled(False)
@@ -66,11 +73,12 @@ class ContactDetailPane(QWidget):
         """The email on one line if the pane is wide enough; else broken after its @, never
         inside a word (a break at a hyphen, or anywhere, reads as two addresses)."""
         bar = self.text.horizontalScrollBar()
-        self.text.setHtml(_page(detail, split_email=False))
+        sources = records_html(detail, self.records)
+        self.text.setHtml(_page(detail, split_email=False) + sources)
         if self.text.document().idealWidth() > self.text.viewport().width() and "@" in (
             detail.row.email or ""
         ):
-            self.text.setHtml(_page(detail, split_email=True))
+            self.text.setHtml(_page(detail, split_email=True) + sources)
         bar.setValue(0)
 
 
@@ -79,7 +87,7 @@ def _page(detail: ContactDetail, split_email: bool) -> str:
     phone = (
         _token(phone_text(r.phone))
         if r.phone
-        else _prose(f"none usable (Klaviyo has: {detail.phone_raw or 'nothing'})")
+        else _prose(f"none usable (the source has: {detail.phone_raw or 'nothing'})")
     )
     email = _prose("—")
     if r.email and split_email:
@@ -94,9 +102,11 @@ def _page(detail: ContactDetail, split_email: bool) -> str:
         _field("SMS status", _token(r.status.label)),
         _field("Status changed", _token(_when(detail.sms_changed_at))),
         _field("Why", _prose(detail.sms_reason or "—")),
-        _field("Lists", "".join(_prose(n) for n in r.lists.split(", ") if n) or _prose("—")),
+        _field("Groups", "".join(_prose(n) for n in r.lists.split(", ") if n) or _prose("—")),
     ]
-    parts += [_field(name, _prose(str(value))) for name, value in sorted(detail.fields.items())]
+    parts += [
+        _field(name, _prose(value_text(value))) for name, value in sorted(detail.fields.items())
+    ]
     parts += [
         _field(f"{source_label(s)} id", _token(ext, small=True)) for s, ext in detail.source_ids
     ]

@@ -52,7 +52,7 @@ COLUMNS: tuple[Column[ContactRow], ...] = (
         lambda r: r.email or "",
         sort_key="email",
         tooltip=lambda r: r.email or None,
-        stretch=4,
+        stretch=3,
         sample="ana@example.com",
         elide=Qt.TextElideMode.ElideMiddle,  # both the person and the domain stay readable
         shed=1,
@@ -64,8 +64,8 @@ COLUMNS: tuple[Column[ContactRow], ...] = (
         colour=lambda r: STATUS_COLOURS[r.status],
         sample="Never subscribed",
     ),
-    Column("Sources", _sources, tooltip=_sources, sample="Klaviyo", shed=4),
-    Column("Lists", lambda r: r.lists, tooltip=lambda r: r.lists or None, stretch=2, shed=2),
+    Column("Sources", _sources, tooltip=_sources, sample="Mailjet, CSV", stretch=2, shed=4),
+    Column("Groups", lambda r: r.lists, tooltip=lambda r: r.lists or None, stretch=3, shed=2),
     Column(
         "Updated",
         lambda r: datetime.fromtimestamp(r.updated_at).strftime("%Y-%m-%d"),

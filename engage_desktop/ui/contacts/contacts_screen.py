@@ -56,7 +56,7 @@ class ContactsScreen(QWidget):
         self.list_filter.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.list_filter.setAccessibleName("Filter by list")
+        self.list_filter.setAccessibleName("Filter by group")
         self.source_filter = QComboBox()
         self.source_filter.setAccessibleName("Filter by source")
         self.count = QLabel()
@@ -125,7 +125,7 @@ class ContactsScreen(QWidget):
     def refresh_filters(self) -> None:
         """The lists and sources to filter by (after a sync they may change)."""
         for combo, first, items in (
-            (self.list_filter, "All lists", self.table_data.lists()),
+            (self.list_filter, "All groups", self.table_data.lists()),
             (
                 self.source_filter,
                 "All sources",
@@ -201,7 +201,10 @@ class ContactsScreen(QWidget):
         """One short read by id on the GUI thread: the pane shows what the row shows."""
         contact_id = self.current_contact()
         detail = None if contact_id is None else self.table_data.detail(contact_id)
-        self.detail.show_contact(detail)
+        records = [] if detail is None else self.ctx.actions.sources.records(detail.row.id)
+        order = {s: i for i, s in enumerate(self.ctx.actions.sources.priority())}
+        records.sort(key=lambda r: order.get(r.source, len(order)))  # the winner first
+        self.detail.show_contact(detail, records)
 
     def _confirm_opt_out(self) -> None:
         detail = self.detail.shown  # the contact on screen, as read when last shown

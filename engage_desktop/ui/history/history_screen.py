@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +27,7 @@ from engage_desktop.core.words import plural
 from engage_desktop.storage.runs import IssueDetail, IssueGroup, RunRepo
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.history.history_chart import HistoryChart
+from engage_desktop.ui.history.merge_panel import MergeReportPanel, sources_words
 from engage_desktop.ui.history.runs_model import (
     GROUP_COLUMNS,
     ISSUE_COLUMNS,
@@ -102,7 +104,12 @@ class HistoryScreen(QWidget):
         bar.addWidget(self.detail, 1)
         bar.addWidget(self.export)
         lower.addLayout(bar)
-        lower.addWidget(issues_split, 1)
+        # Issues, and what the run merged across sources (issue 14), one tab each.
+        self.merge = MergeReportPanel(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(issues_split, "&Issues")
+        self.tabs.addTab(self.merge, "&Merge report")
+        lower.addWidget(self.tabs, 1)
         lower.addWidget(self.status)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.chart)
@@ -186,7 +193,11 @@ class HistoryScreen(QWidget):
             parts.append(f"Warning: {run.suspicious}")
         if run.error:
             parts.append(f"Error: {run.error}")
+        per_source = sources_words(self.ctx.actions.sources.run_sources(run_id))
+        if per_source:
+            parts.append(per_source + ".")
         self.detail.setText(" ".join(parts))
+        await self.merge.show_run(run_id)
 
     # ----- groups -----------------------------------------------------------------------------
     def show_every_issue(self) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from engage_desktop.core.words import plural
 from engage_desktop.storage.connection import Connection
+from engage_desktop.ui.integrations.mailjet_tile import MailjetTile
 
 
 class KlaviyoTile(QFrame):
@@ -83,15 +84,21 @@ class IntegrationsScreen(QWidget):
         super().__init__(parent)
         self.klaviyo = KlaviyoTile()
         self.invite = QLabel(
-            "<h2>Connect your contacts</h2>Install Klaviyo to bring your SMS contacts into "
-            "Engage and keep them in step."
+            "<h2>Connect your contacts</h2>Install Klaviyo or Mailjet to bring your SMS contacts "
+            "into Engage and keep them in step."
         )
         self.invite.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.invite)
         layout.addWidget(self.klaviyo)
+        self.mailjet = MailjetTile()
+        layout.addWidget(self.mailjet)
         layout.addStretch(1)
 
     def show_connection(self, conn: Connection | None, key_missing: bool = False) -> None:
-        self.invite.setVisible(conn is None)
         self.klaviyo.show_connection(conn, key_missing)
+        self.update_invite()
+
+    def update_invite(self) -> None:
+        """The invitation shows until a source is connected."""
+        self.invite.setVisible(not (self.klaviyo._connected or self.mailjet.connected))

@@ -1,4 +1,5 @@
-"""Contact Lists: each list with its members, source and last sync."""
+"""Contact Lists: each group (a source's list) with its members, source and last sync,
+grouped by source."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ def _last_sync(row: ListRow) -> str:
 
 # The name takes the width; the other columns fit their headers and their longest values.
 COLUMNS: tuple[Column[ListRow], ...] = (
-    Column("List", lambda r: r.name, tooltip=lambda r: r.name, stretch=1),
-    Column("Source", lambda r: source_label(r.source), sample="CSV import"),
+    Column("Group", lambda r: r.name, tooltip=lambda r: r.name, stretch=1),
+    Column("Source", lambda r: source_label(r.source), sample="Klaviyo"),
     Column("Members", lambda r: f"{r.members:,}", alignment=RIGHT, sample="1,000,000"),
     Column(
         "Size in source",
@@ -79,11 +80,19 @@ class ListsScreen(QWidget):
         return self.ctx.spawn(self._load())
 
     async def _load(self) -> None:
-        self.model.set_rows(await self.ctx.read(self._table.list_rows))
+        rows, order = await self.ctx.read(
+            lambda: (self._table.list_rows(), self.ctx.actions.sources.priority())
+        )
+        rank = {source: i for i, source in enumerate(order)}
+        # Grouped by source (in priority order), then by name: `Klaviyo: VIP` before
+        # `Mailjet: Newsletter` before `CSV: Trade show 2026`.
+        rows.sort(key=lambda r: (rank.get(r.source, len(rank)), r.name.casefold()))
+        self.model.set_rows(rows)
         self.empty.setText(
             ""
             if self.model.rows
-            else "No lists yet: install Klaviyo under Extensions → Integrations and sync."
+            else "No groups yet: install Klaviyo or Mailjet under Extensions → Integrations and "
+            "sync, or import a file (File → Import contacts…)."
         )
 
     def _open(self, index: QModelIndex) -> None:

@@ -10,6 +10,7 @@ from engage_desktop.storage.connection import ConnectionRepo
 from engage_desktop.storage.contact_table import ContactTable
 from engage_desktop.storage.database import Database
 from engage_desktop.storage.lease import LeaseRepo
+from engage_desktop.storage.mailjet_settings import MailjetSettingsRepo
 from engage_desktop.storage.runs import RunRepo
 from engage_desktop.sync.events import SyncProgress
 from engage_desktop.sync.lock import run_elsewhere
@@ -79,14 +80,25 @@ class SyncPresenter(QObject):
         if self._running_here():
             return
         conn = ConnectionRepo(self._db).get()
+        mailjet = MailjetSettingsRepo(self._db).get()
         elsewhere = run_elsewhere(LeaseRepo(self._db))
         blocked = elsewhere
-        if conn is None:
-            blocked = "Install Klaviyo under Extensions → Integrations first."
-        elif conn.lists == ():
+        if conn is None and mailjet is None:
+            blocked = "Install Klaviyo or Mailjet under Extensions → Integrations first."
+        elif conn is not None and conn.lists == () and mailjet is None:
             blocked = "Contact sync is off: choose lists in Integrations → Klaviyo."
+        # The confirmation names what a sync reads (every connected source, one run).
+        sources = [
+            name
+            for name, on in (
+                ("Klaviyo", conn is not None and conn.lists != ()),
+                ("Mailjet", mailjet is not None),
+            )
+            if on
+        ]
         for panel in self.panels:
             panel.set_blocked(blocked)
+            panel.sources = sources
         version = ContactTable(self._db).data_version()
         if version != self._version and not self._running_here():
             self._version = version

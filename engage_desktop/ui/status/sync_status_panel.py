@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engage_desktop.core.sources import source_label
 from engage_desktop.core.words import plural
 from engage_desktop.storage.runs import RunRecord
 from engage_desktop.sync.events import SyncProgress
@@ -52,6 +53,7 @@ class SyncStatusPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("statusPanel")
         self._pending: SyncProgress | None = None
+        self.sources: list[str] = ["Klaviyo"]  # what a sync reads, named in the confirmation
         self._timer = QTimer(self, singleShot=True, interval=RENDER_EVERY_MS)
         self._timer.timeout.connect(self._render_pending)
         self.renders = 0  # for tests and the stall benchmark
@@ -109,7 +111,8 @@ class SyncStatusPanel(QFrame):
         if p is None or not self._running_here:
             return
         self.renders += 1
-        self.headline.setText(f"<b>Syncing with Klaviyo</b> — {html.escape(p.phase)}")
+        names = " and ".join(source_label(s) for s in p.sources) or "Klaviyo"
+        self.headline.setText(f"<b>Syncing with {names}</b> — {html.escape(p.phase)}")
         if p.expected:
             self.bar.setRange(0, p.expected)
             self.bar.setValue(min(p.fetched, p.expected))
@@ -119,7 +122,14 @@ class SyncStatusPanel(QFrame):
         eta = f" · about {_duration(p.eta_s)} left" if p.eta_s is not None else ""
         current = f" · {p.current_list}" if p.current_list else ""
         lists = f" · lists {p.lists_done}/{p.lists_total}" if p.lists_total else ""
-        self.detail.setText(f"{p.fetched:,}{total} profiles · {p.rate:,.0f}/s{eta}{lists}{current}")
+        each = (
+            " (" + ", ".join(f"{source_label(s)} {f:,}" for s, (f, _) in p.sources.items()) + ")"
+            if len(p.sources) > 1
+            else ""
+        )
+        self.detail.setText(
+            f"{p.fetched:,}{total} records{each} · {p.rate:,.0f}/s{eta}{lists}{current}"
+        )
         self.stats.setText(
             f"{p.requests:,} requests · {p.throttled:,} throttling waits · "
             f"{p.issues:,} issues so far"
@@ -183,14 +193,15 @@ class SyncStatusPanel(QFrame):
     # ----- the question -----------------------------------------------------------------------
     def confirm(self, full: bool) -> QMessageBox:
         """Ask before a manual sync; `sync_requested` only on the person's yes."""
+        names = " and ".join(self.sources) or "Klaviyo"
         self.question = ask(
             self,
             "Manual sync",
             (
-                "Sync every chosen Klaviyo list completely now? This finds removed contacts and "
-                "takes longer."
+                f"Sync every chosen list of {names} completely now? This finds removed "
+                "contacts and takes longer."
                 if full
-                else "Sync your contacts from Klaviyo now?"
+                else f"Sync your contacts from {names} now?"
             )
             + " You can keep working meanwhile; changes appear when it completes.",
             "Okay, continue with Manual Syncing",

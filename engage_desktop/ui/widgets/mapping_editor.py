@@ -96,10 +96,18 @@ class MappingEditor(QWidget):
     changed = Signal()
 
     def __init__(
-        self, existing_fields: dict[str, FieldType] | None = None, parent: QWidget | None = None
+        self,
+        existing_fields: dict[str, FieldType] | None = None,
+        parent: QWidget | None = None,
+        source: str = "Klaviyo",
+        builtin: bool = True,
+        standard: tuple[str, ...] = STANDARD_ATTRIBUTES,
     ) -> None:
         super().__init__(parent)
-        self.model = MappingTableModel(existing_fields)
+        self.source = source
+        self.standard = standard
+        self.noun = "profile" if source == "Klaviyo" else "contact"
+        self.model = MappingTableModel(existing_fields, source, builtin, standard)
         self.path_choices = QStandardItemModel(self)
         self.field_choices = QStandardItemModel(self)
         self._fill_fields(existing_fields or {})
@@ -122,7 +130,7 @@ class MappingEditor(QWidget):
             (
                 Column("Platform field", str, stretch=2, sample="Platform field"),
                 Column("Type", str, sample="Number"),
-                Column("Klaviyo field", str, stretch=3),
+                Column(f"{source} field", str, stretch=3),
                 Column("Notes", str, stretch=3),
             ),
         )
@@ -150,7 +158,7 @@ class MappingEditor(QWidget):
         # The problems read as part of the page, not as a box of their own.
         summary_area.viewport().setAutoFillBackground(False)
         self.summary.setAutoFillBackground(False)
-        self.sample_note = QLabel("Waiting for sampled profiles to check the Klaviyo fields…")
+        self.sample_note = QLabel(f"Waiting for sampled {self.noun}s to check the {source} fields…")
         self.sample_note.setWordWrap(True)
 
         buttons = QHBoxLayout()
@@ -218,17 +226,17 @@ class MappingEditor(QWidget):
         """Profiles sampled from the chosen lists: feeds completions and warnings."""
         seen = discovered_paths(sample)
         self.set_discovered(seen, len(sample))
-        self.model.set_sample(sample, [*STANDARD_ATTRIBUTES, *seen])
+        self.model.set_sample(sample, [*self.standard, *seen])
         self.sample_note.setText(
-            f"Klaviyo fields found by sampling {plural(len(sample), 'profile')} of the chosen "
-            f"lists: {plural(len(seen), 'custom property')}."
+            f"{self.source} fields found by sampling {plural(len(sample), self.noun)} of the "
+            f"chosen lists: {plural(len(seen), 'custom property')}."
             if sample
-            else "No profiles to sample: type the Klaviyo field names exactly."
+            else f"No {self.noun}s to sample: type the {self.source} field names exactly."
         )
 
     def set_discovered(self, seen: dict[str, int], sampled: int) -> None:
         self.path_choices.clear()
-        for path in STANDARD_ATTRIBUTES:
+        for path in self.standard:
             self._choice(self.path_choices, path, f"{path}    (standard attribute)")
         for path, n in seen.items():
             self._choice(self.path_choices, path, f"{path}    (seen on {n} of {sampled} sampled)")
@@ -242,6 +250,10 @@ class MappingEditor(QWidget):
         item = QStandardItem(shown)
         item.setData(value, COMPLETION_ROLE)
         model.appendRow(item)
+
+    def refresh(self) -> None:
+        """Say the problems again (after the model was given a sample directly)."""
+        self._model_changed()
 
     def warning_lines(self) -> list[str]:
         """The unresolved warnings, one line each (the wizard's Finish page repeats them)."""
@@ -266,11 +278,12 @@ class MappingEditor(QWidget):
 
     def _all_clear(self) -> str:
         """Only a sample can show that the Klaviyo fields exist and their values fit."""
+        src, noun = self.source, self.noun
         if not self.model.sampled:
-            return "No errors. Warnings about Klaviyo fields appear once profiles are sampled."
+            return f"No errors. Warnings about {src} fields appear once {noun}s are sampled."
         if not self.model.sample_size:
-            return "No errors. With no sampled profiles, the Klaviyo fields could not be checked."
-        return f"No problems found in {plural(self.model.sample_size, 'sampled profile')}."
+            return f"No errors. With no sampled {noun}s, the {src} fields could not be checked."
+        return f"No problems found in {plural(self.model.sample_size, 'sampled ' + noun)}."
 
 
 def _items(problems: list[Problem]) -> str:

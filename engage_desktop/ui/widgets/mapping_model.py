@@ -46,14 +46,22 @@ class Problem(NamedTuple):
 class MappingTableModel(QAbstractTableModel):
     """Built-in rows first (read-only), then the person's own mappings (editable)."""
 
-    def __init__(self, existing_fields: dict[str, FieldType] | None = None) -> None:
+    def __init__(
+        self,
+        existing_fields: dict[str, FieldType] | None = None,
+        source: str = "Klaviyo",
+        builtin: bool = True,
+        standard: tuple[str, ...] = STANDARD_ATTRIBUTES,
+    ) -> None:
         super().__init__()
-        self._defaults = list(default_mappings())
+        # Another source (Mailjet) has no built-in rows: its names come from its own rules.
+        self._defaults = list(default_mappings()) if builtin else []
         self._rows = [MappingRow(s, builtin=True) for s in self._defaults]
         self._builtin = len(self._rows)
+        self.headers = (*HEADERS[:PATH], f"{source} field", *HEADERS[PATH + 1 :])
         self.existing = dict(existing_fields or {})
         self._sample: list[dict[str, Any]] = []
-        self._known: list[str] = list(STANDARD_ATTRIBUTES)
+        self._known: list[str] = list(standard)
         self._warnings: dict[int, list[MappingWarning]] = {}
         self._errors: dict[int, list[str]] = {}
         self.sampled = False  # warnings need sampled profiles: none before the sample comes
@@ -68,7 +76,7 @@ class MappingTableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section] if 0 <= section < len(HEADERS) else None
+            return self.headers[section] if 0 <= section < len(self.headers) else None
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

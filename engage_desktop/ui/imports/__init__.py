@@ -1,0 +1,1 @@
+"""File → Import contacts…: one page per file."""

@@ -1,0 +1,1 @@
+"""The Mailjet install wizard: one page per file."""

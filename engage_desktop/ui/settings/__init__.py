@@ -1,0 +1,1 @@
+"""Parts of the Settings dialog, one per file."""
