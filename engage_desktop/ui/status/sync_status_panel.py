@@ -72,7 +72,7 @@ class SyncStatusPanel(QFrame):
         self.cancel = QPushButton("&Cancel sync")
         self.sync_now = QPushButton("&Sync now")
         self.sync_now.setObjectName("primary")
-        self.full_sync = QPushButton("&Full sync")
+        self.full_sync = QPushButton("F&ull sync")  # Alt+F is the File menu
         self.full_sync.setToolTip("Read every chosen list completely (finds removed contacts).")
         self.why = QLabel()
         self.why.setWordWrap(True)
