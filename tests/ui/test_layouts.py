@@ -4,6 +4,7 @@ Each case leaves a screenshot (rendered offscreen) in the temp folder to look at
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QApplication, QSplitter, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QGroupBox,
+    QLabel,
+    QSplitter,
+    QTabBar,
+    QTableView,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from engage_desktop.app import EngageApp, apply_theme
@@ -232,3 +242,31 @@ def test_narrow_tables_give_up_the_least_needed_columns_first(qtbot: QtBot, db: 
         ["Sources", "Groups", "Updated"],
         ["Email", "Sources", "Groups", "Updated"],
     ]
+
+
+def test_no_two_things_on_a_screen_share_an_alt_letter(qtbot: QtBot, engage: EngageApp) -> None:
+    """Menus, the status panel and each screen together: Alt+letter reaches one thing."""
+    window = engage.window
+    menus = [a.text() for a in window.menuBar().actions()]
+    for screen in Screen:
+        window.show_screen(screen)
+        qtbot.wait(20)
+        texts = menus + alt_texts(window)
+        letters = [m.group(1).lower() for t in texts if (m := re.search(r"&([^&\s])", t))]
+        doubled = sorted({x for x in letters if letters.count(x) > 1})
+        assert not doubled, f"{screen.name}: Alt+{', Alt+'.join(doubled)} used twice ({texts})"
+
+
+def alt_texts(root: QWidget) -> list[str]:
+    """What shows an Alt letter: buttons, labels with a buddy, group boxes, tabs."""
+    texts: list[str] = []
+    for w in root.findChildren(QWidget):
+        if not w.isVisible():
+            continue
+        if isinstance(w, QAbstractButton) or (isinstance(w, QLabel) and w.buddy() is not None):
+            texts.append(w.text())
+        elif isinstance(w, QGroupBox):
+            texts.append(w.title())
+        elif isinstance(w, QTabBar):
+            texts += [w.tabText(i) for i in range(w.count())]
+    return [t.replace("&&", "") for t in texts]
