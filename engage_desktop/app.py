@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QBoxLayout, QMessageBox
 from engage_desktop.actions import ActionError, Changes
 from engage_desktop.actions.status import schedule_marks
 from engage_desktop.config import resources_dir
+from engage_desktop.core.messaging import GatewayCredentials
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.core.settings import EmailSettings
 from engage_desktop.klaviyo.client import KlaviyoClient
@@ -39,9 +40,11 @@ from engage_desktop.sync.notices import Notice, notice_for
 from engage_desktop.sync.runner import BackgroundSync
 from engage_desktop.sync.scheduler import OptOutLoop, SyncScheduler
 from engage_desktop.ui.bridge import EngineBridge
+from engage_desktop.ui.campaigns.campaigns_screen import CampaignsScreen
 from engage_desktop.ui.contacts.contacts_screen import ContactsScreen
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.desktop_notifications import DesktopNotifications
+from engage_desktop.ui.gateway_feature import GatewayFeature
 from engage_desktop.ui.history.history_screen import HistoryScreen
 from engage_desktop.ui.integrations.integrations_screen import IntegrationsScreen
 from engage_desktop.ui.integrations.klaviyo_flows import KlaviyoFlows
@@ -71,6 +74,7 @@ class Options:
     data_dir: Path
     demo_url: str | None = None  # the emulator's address in --demo
     demo_key: str | None = None
+    gateway_demo: tuple[str, GatewayCredentials] | None = None  # the MessageMedia emulator
 
 
 class EngageApp:
@@ -83,6 +87,8 @@ class EngageApp:
         demo_url: str | None = None,
         push_client: Callable[[Connection, ApiKey], KlaviyoClient] | None = None,
         notifier: Notifier | None = None,
+        gateway_demo: tuple[str, GatewayCredentials] | None = None,
+        poll_every_s: float = 5.0,
     ) -> None:
         self.ctx = ctx
         self.demo_url = demo_url
@@ -95,6 +101,7 @@ class EngageApp:
         self.lists = ListsScreen(ctx)
         self.integrations = IntegrationsScreen()
         self.history = HistoryScreen(ctx)
+        self.campaigns = CampaignsScreen(ctx)
         self.window = MainWindow(
             {
                 Screen.NEW_MESSAGE: self.message,
@@ -102,6 +109,7 @@ class EngageApp:
                 Screen.LISTS: self.lists,
                 Screen.INTEGRATIONS: self.integrations,
                 Screen.HISTORY: self.history,
+                Screen.CAMPAIGNS: self.campaigns,
             },
             "Engage Desktop — demo" if ctx.demo else "Engage Desktop",
         )
@@ -119,6 +127,18 @@ class EngageApp:
             QApplication.windowIcon(), desktop=DesktopNotifications()
         )
         self.klaviyo = KlaviyoFlows(ctx, self.integrations, self.window, demo_url)
+        self.gateway = GatewayFeature(
+            ctx,
+            self.bridge,
+            self.integrations.gateway,
+            self.message,
+            self.campaigns,
+            self.notifier,
+            self.window,
+            self.runner.push_opt_outs,
+            gateway_demo,
+            poll_every_s,
+        )
         self.settings_dialog: SettingsDialog | None = None
         self.question: QMessageBox | None = None
         self.quitting = False
@@ -133,6 +153,7 @@ class EngageApp:
         self.runner.submit(self.scheduler.run_forever())
         self.runner.submit(OptOutLoop(self.runner.push_due).run_forever())
         self.presenter.start()
+        self.gateway.start()
         self.apply(Changes(connection=True, contacts=True, lists=True, history=True))
         conn = ConnectionRepo(self.ctx.db).get()
         self.window.show_screen(Screen.INTEGRATIONS if conn is None else Screen.CONTACTS)
@@ -141,6 +162,7 @@ class EngageApp:
     def stop(self) -> None:
         self.presenter.timer.stop()
         self.notifier.close()
+        self.gateway.stop()
         if self.runner.stop():
             message = "Quit during a sync: it was cancelled; contacts were left as they were."
             log.info(message)
@@ -186,6 +208,9 @@ class EngageApp:
             self.ctx.spawn(self.klaviyo.open_details(field))
 
         self.history.contact_requested.connect(open_contact)
+        self.gateway.changed.connect(self.apply)
+        self.gateway.contact_requested.connect(open_contact)
+        self.gateway.campaign_requested.connect(self.show_campaign)
         self.history.mapping_requested.connect(open_mapping)
 
     # ----- syncs ---------------------------------------------------------------------------------
@@ -199,6 +224,10 @@ class EngageApp:
 
     def next_due(self) -> float | None:
         return self.scheduler.next_due()
+
+    def show_campaign(self, campaign_id: int) -> None:
+        self.window.show_screen(Screen.CAMPAIGNS)
+        self.campaigns.select_campaign(campaign_id)
 
     def show_run(self, run_id: int) -> None:
         self.show_window()
@@ -369,7 +398,7 @@ def run(opts: Options, on_shown: Callable[[EngageApp], None] | None = None) -> i
     ctx = AppContext(
         db, KeyStore(), interactive_client, demo=opts.demo_url is not None, demo_key=opts.demo_key
     )
-    engage = EngageApp(ctx, opts.data_dir, opts.demo_url)
+    engage = EngageApp(ctx, opts.data_dir, opts.demo_url, gateway_demo=opts.gateway_demo)
 
     # SIGTERM / Ctrl+C quit at once (a running sync is cancelled) and the clean-up below runs
     # (a demo's temporary folder is removed); the timer lets Python see signals while Qt waits.
@@ -396,8 +425,10 @@ def run(opts: Options, on_shown: Callable[[EngageApp], None] | None = None) -> i
 
 
 def run_demo(data_dir: Path | None, on_shown: Callable[[EngageApp], None] | None = None) -> int:
-    """--demo: the built-in emulator, an in-memory keyring, a throw-away data folder."""
+    """--demo: the built-in emulators (Klaviyo and MessageMedia), an in-memory keyring, a
+    throw-away data folder; the SMS gateway is connected to its emulator from the start."""
     from engage_desktop.emulator import DEMO_API_KEY, Settings
+    from engage_desktop.emulator import messagemedia as mm
     from engage_desktop.emulator.server import EmulatorThread
     from engage_desktop.storage.memory_keyring import use_memory_keyring
 
@@ -406,10 +437,13 @@ def run_demo(data_dir: Path | None, on_shown: Callable[[EngageApp], None] | None
     emulator = EmulatorThread(
         Settings(profiles=DEMO_PROFILES, lists=DEMO_LISTS, seed=DEMO_SEED, job_delay_s=0.5)
     ).start()
-    log.info("demo: emulator at %s, data in %s", emulator.url, folder)
+    gateway = EmulatorThread(mm.MessageMediaEmulator(mm.Settings())).start()
+    log.info("demo: emulators at %s and %s, data in %s", emulator.url, gateway.url, folder)
+    keys = GatewayCredentials(mm.DEMO_API_KEY, mm.DEMO_API_SECRET)
     try:
-        return run(Options(folder, emulator.url, DEMO_API_KEY), on_shown)
+        return run(Options(folder, emulator.url, DEMO_API_KEY, (gateway.url, keys)), on_shown)
     finally:
+        gateway.stop()
         emulator.stop()
         if data_dir is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -21,6 +21,7 @@ from engage_desktop.gateway.events import GatewayEvent, SendFinished, SendRefuse
 from engage_desktop.gateway.sender import CONCURRENCY, CampaignSender, process_alive
 from engage_desktop.storage.audience import ListRef
 from engage_desktop.storage.campaign_batches import BatchRepo, UnknownBatch
+from engage_desktop.storage.campaign_views import CampaignViews
 from engage_desktop.storage.campaigns import Campaign, CampaignRepo, RecipientRow, Sender
 from engage_desktop.storage.database import Database
 
@@ -47,6 +48,10 @@ class SendingActions:
             return self.planner.find_list(ref)
         except LookupError as exc:
             raise ActionError(str(exc.args[0])) from None
+
+    def field_names(self) -> list[str]:
+        """The platform fields a message may name (besides first_name, last_name, …)."""
+        return self.planner.audience.field_names()
 
     def plan(self, list_ref: str | int | None, text: str, with_segments: bool = True) -> SendPlan:
         """Who a message to this list would reach, who not and why, and its segments."""
@@ -99,6 +104,10 @@ class SendingActions:
     ) -> list[RecipientRow]:
         """A campaign's recipients (their text, state, delivery), a page at a time."""
         return CampaignRepo(self.db).recipients(campaign_id, after_id, limit, state)
+
+    def views(self) -> CampaignViews:
+        """Read-only queries for screens (recipient ids by status, rows by id, replies)."""
+        return CampaignViews(self.db)
 
     def unknown(self, campaign_id: int) -> list[UnknownBatch]:
         """Batches whose answer was lost (delivery reports confirm the ones that went)."""
