@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import qasync
 from PySide6.QtCore import QTimer
@@ -56,6 +57,9 @@ from engage_desktop.ui.settings_dialog import SettingsDialog
 from engage_desktop.ui.status.sync_presenter import SyncPresenter
 from engage_desktop.ui.status.sync_status_panel import SyncStatusPanel
 from engage_desktop.ui.widgets.question import ask
+
+if TYPE_CHECKING:  # the emulators are loaded in demo mode only
+    from engage_desktop.emulator.server import EmulatorThread
 
 log = logging.getLogger(__name__)
 
@@ -424,26 +428,39 @@ def run(opts: Options, on_shown: Callable[[EngageApp], None] | None = None) -> i
     return 0
 
 
+def demo_emulators() -> tuple[EmulatorThread, EmulatorThread]:
+    """--demo's two emulators, started: Klaviyo's (generated contacts) and MessageMedia's."""
+    from engage_desktop.emulator import Settings
+    from engage_desktop.emulator import messagemedia as mm
+    from engage_desktop.emulator.server import EmulatorThread
+
+    klaviyo = EmulatorThread(
+        Settings(profiles=DEMO_PROFILES, lists=DEMO_LISTS, seed=DEMO_SEED, job_delay_s=0.5)
+    ).start()
+    return klaviyo, EmulatorThread(mm.MessageMediaEmulator(mm.Settings())).start()
+
+
+def demo_options(folder: Path, klaviyo: EmulatorThread, gateway: EmulatorThread) -> Options:
+    from engage_desktop.emulator import DEMO_API_KEY
+    from engage_desktop.emulator import messagemedia as mm
+
+    keys = GatewayCredentials(mm.DEMO_API_KEY, mm.DEMO_API_SECRET)
+    return Options(folder, klaviyo.url, DEMO_API_KEY, (gateway.url, keys))
+
+
 def run_demo(data_dir: Path | None, on_shown: Callable[[EngageApp], None] | None = None) -> int:
     """--demo: the built-in emulators (Klaviyo and MessageMedia), an in-memory keyring, a
     throw-away data folder; the SMS gateway is connected to its emulator from the start."""
-    from engage_desktop.emulator import DEMO_API_KEY, Settings
-    from engage_desktop.emulator import messagemedia as mm
-    from engage_desktop.emulator.server import EmulatorThread
     from engage_desktop.storage.memory_keyring import use_memory_keyring
 
     use_memory_keyring()
     folder = data_dir or Path(tempfile.mkdtemp(prefix="engage-demo-"))
-    emulator = EmulatorThread(
-        Settings(profiles=DEMO_PROFILES, lists=DEMO_LISTS, seed=DEMO_SEED, job_delay_s=0.5)
-    ).start()
-    gateway = EmulatorThread(mm.MessageMediaEmulator(mm.Settings())).start()
-    log.info("demo: emulators at %s and %s, data in %s", emulator.url, gateway.url, folder)
-    keys = GatewayCredentials(mm.DEMO_API_KEY, mm.DEMO_API_SECRET)
+    klaviyo, gateway = demo_emulators()
+    log.info("demo: emulators at %s and %s, data in %s", klaviyo.url, gateway.url, folder)
     try:
-        return run(Options(folder, emulator.url, DEMO_API_KEY, (gateway.url, keys)), on_shown)
+        return run(demo_options(folder, klaviyo, gateway), on_shown)
     finally:
         gateway.stop()
-        emulator.stop()
+        klaviyo.stop()
         if data_dir is None:
             shutil.rmtree(folder, ignore_errors=True)

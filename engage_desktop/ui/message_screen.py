@@ -53,7 +53,7 @@ class NewMessageScreen(QWidget):
         self.counter = self.composer.counter
         self.preview = PreviewPanel()
         self.progress = SendProgressPanel()
-        self.send = QPushButton("&Send…")
+        self.send = QPushButton("Se&nd…")  # Alt+S is the status panel's Sync now
         self.send.setAutoDefault(True)
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -152,6 +152,11 @@ class NewMessageScreen(QWidget):
         return self.previewing
 
     async def _preview(self, generation: int, list_id: int | None, text: str, after: int) -> None:
+        if not text.strip():
+            self.preview.show_rows([], complete=True)
+            self.preview.who.setText("<b>Preview</b>")
+            self.preview.text.setText("Write a message to see what each recipient gets.")
+            return
         try:
             rows: list[PreviewRow] = await self.ctx.read(
                 self.ctx.actions.sending.preview_plan, list_id, text, after, PREVIEW_PAGE
@@ -164,6 +169,8 @@ class NewMessageScreen(QWidget):
         if generation != self._preview_generation:
             return
         complete = len(rows) < PREVIEW_PAGE
+        known = getattr(self, "recipients", None)
+        self.preview.total = None if known is None else known.total
         if after:
             self.preview.add_rows(rows, complete)
         else:

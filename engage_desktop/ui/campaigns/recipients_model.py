@@ -52,10 +52,16 @@ def detail(r: RecipientRow) -> str:
     if r.reason:
         return r.reason
     if r.delivery_at:
-        return datetime.fromtimestamp(r.delivery_at).strftime("%H:%M:%S")
+        at = datetime.fromtimestamp(r.delivery_at).strftime("%H:%M:%S")
+        return f"{r.delivery or 'reported'} {at}"
     if r.sent_at:
         return "sent " + datetime.fromtimestamp(r.sent_at).strftime("%H:%M:%S")
     return ""
+
+
+def _sent_text(r: RecipientRow) -> str:
+    """The text this person got (or gets); nothing for one who is not sent it."""
+    return "" if r.state == "skipped" else r.text
 
 
 def name(r: RecipientRow) -> str:
@@ -74,7 +80,9 @@ COLUMNS: tuple[Column[RecipientRow], ...] = (
         sample="a field of the message is empty",
         shed=2,
     ),
-    Column("Text", lambda r: r.text, tooltip=lambda r: r.text, stretch=3, shed=1),
+    Column(
+        "Text", lambda r: _sent_text(r), tooltip=lambda r: _sent_text(r) or None, stretch=3, shed=1
+    ),
     Column("#", lambda r: r.id, alignment=RIGHT, sample="100000", shed=3),
 )
 

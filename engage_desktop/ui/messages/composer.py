@@ -49,7 +49,7 @@ class MessageComposer(QWidget):
         self.editor.setAccessibleName("Message")
         self.editor.setTabChangesFocus(True)
         self.insert = QToolButton()
-        self.insert.setText("Insert &field")
+        self.insert.setText("&Insert field")
         self.insert.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self.insert)
         self.insert.setMenu(self.menu)

@@ -31,6 +31,7 @@ class PreviewPanel(QFrame):
         self.rows: list[PreviewRow] = []
         self.position = 0
         self.complete = False  # every row of the audience is loaded
+        self.total: int | None = None  # contacts in the list, when known
         self.who = QLabel()
         self.who.setAccessibleName("Preview recipient")
         self.text = QLabel()
@@ -83,7 +84,7 @@ class PreviewPanel(QFrame):
             self.text.setText("")
             return
         row = self.rows[self.position]
-        total = f"{len(self.rows):,}" if self.complete else "many"
+        total = f"{len(self.rows) if self.complete else (self.total or 0):,}"
         phone = phone_text(row.phone) if row.phone else "no phone"
         self.who.setText(
             f"<b>Preview</b> {self.position + 1:,} of {total} — "
