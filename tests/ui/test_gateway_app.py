@@ -205,6 +205,12 @@ def test_send_to_a_list_then_statuses_replies_and_a_stop_that_reaches_klaviyo(
     qtbot.waitUntil(lambda: campaigns.campaign_replies.rowCount() == 2, timeout=5000)
     words = {campaigns.inbox.index(r, 3).data() for r in range(2)}
     assert words == {"", "opted out (STOP)"}
+    # The contact pane shows what they said.
+    engage.window.show_screen(Screen.CONTACTS)
+    engage.contacts.show_contact(contact_id)
+    pane = engage.contacts.detail
+    qtbot.waitUntil(lambda: "Is the shop open on Sunday?" in pane.text.toPlainText(), timeout=5000)
+    assert "Stop!" in pane.text.toPlainText() and "opted out" in pane.text.toPlainText()
 
 
 def test_an_unknown_batch_waits_for_a_decision_and_is_not_resent(

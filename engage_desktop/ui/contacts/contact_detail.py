@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime
 
 from PySide6.QtGui import QResizeEvent
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QPushButton, QTextBrowser, QVBoxLayout, QWidget
 from engage_desktop.core.consent import SmsStatus
 from engage_desktop.core.sources import source_label
 from engage_desktop.storage.contact_table import ContactDetail
+from engage_desktop.storage.inbound import ReplyRow
 from engage_desktop.ui.widgets.phone_text import phone_text
 
 LABEL = "margin:6px 0 0 0; color:#6b6b6b; font-size:9pt"
@@ -42,11 +44,14 @@ class ContactDetailPane(QWidget):
         layout.addWidget(self.text, 1)
         layout.addWidget(self.opt_out)
         self.shown: ContactDetail | None = None
+        self.replies: list[ReplyRow] = []
         self.show_contact(None)
 
-    def show_contact(self, detail: ContactDetail | None) -> None:
-        """Show this contact as it is now (None: nothing selected)."""
+    def show_contact(self, detail: ContactDetail | None, replies: Sequence[ReplyRow] = ()) -> None:
+        """Show this contact as it is now (None: nothing selected), with its latest SMS
+        replies."""
         self.shown = detail
+        self.replies = list(replies)
         if detail is None:
             self.text.setHtml("<p style='color:#6b6b6b'>Select a contact to see its details.</p>")
             self.opt_out.setEnabled(False)
@@ -66,15 +71,15 @@ class ContactDetailPane(QWidget):
         """The email on one line if the pane is wide enough; else broken after its @, never
         inside a word (a break at a hyphen, or anywhere, reads as two addresses)."""
         bar = self.text.horizontalScrollBar()
-        self.text.setHtml(_page(detail, split_email=False))
+        self.text.setHtml(_page(detail, split_email=False, replies=self.replies))
         if self.text.document().idealWidth() > self.text.viewport().width() and "@" in (
             detail.row.email or ""
         ):
-            self.text.setHtml(_page(detail, split_email=True))
+            self.text.setHtml(_page(detail, split_email=True, replies=self.replies))
         bar.setValue(0)
 
 
-def _page(detail: ContactDetail, split_email: bool) -> str:
+def _page(detail: ContactDetail, split_email: bool, replies: Sequence[ReplyRow] = ()) -> str:
     r = detail.row
     phone = (
         _token(phone_text(r.phone))
@@ -96,6 +101,12 @@ def _page(detail: ContactDetail, split_email: bool) -> str:
         _field("Why", _prose(detail.sms_reason or "—")),
         _field("Lists", "".join(_prose(n) for n in r.lists.split(", ") if n) or _prose("—")),
     ]
+    if replies:
+        said = "".join(
+            _prose(f"{_when(x.received_at)}: “{x.content}”" + (" — opted out" if x.keyword else ""))
+            for x in replies
+        )
+        parts.append(_field("SMS replies", said))
     parts += [_field(name, _prose(str(value))) for name, value in sorted(detail.fields.items())]
     parts += [
         _field(f"{source_label(s)} id", _token(ext, small=True)) for s, ext in detail.source_ids

@@ -201,7 +201,9 @@ class ContactsScreen(QWidget):
         """One short read by id on the GUI thread: the pane shows what the row shows."""
         contact_id = self.current_contact()
         detail = None if contact_id is None else self.table_data.detail(contact_id)
-        self.detail.show_contact(detail)
+        views = self.ctx.actions.sending.views()
+        replies = [] if contact_id is None else views.contact_replies(contact_id, 5)
+        self.detail.show_contact(detail, replies)
 
     def _confirm_opt_out(self) -> None:
         detail = self.detail.shown  # the contact on screen, as read when last shown
