@@ -3,6 +3,7 @@ pages through), rows by id, replies per campaign and per contact."""
 
 from __future__ import annotations
 
+import json
 from array import array
 from typing import Any
 
@@ -38,10 +39,14 @@ class CampaignViews:
     def recipient_ids(self, campaign_id: int, status: str | None = None) -> array[int]:
         """Every recipient id of the campaign (of one status filter), in id order."""
         where = "r.campaign_id = ?" + (f" AND ({STATUS_FILTERS[status]})" if status else "")
-        rows = self.db.execute_sql(
-            f"SELECT r.id FROM campaign_recipients r WHERE {where} ORDER BY r.id", (campaign_id,)
-        )
-        return array("q", (i for (i,) in rows))
+        # One JSON array from SQLite, read in one C call: 100,000 ids without a Python loop
+        # that would hold the interpreter lock the GUI thread needs.
+        (text,) = self.db.execute_sql(
+            "SELECT json_group_array(id) FROM (SELECT r.id FROM campaign_recipients r"
+            f" WHERE {where} ORDER BY r.id)",
+            (campaign_id,),
+        ).fetchone()
+        return array("q", json.loads(text))
 
     def recipients_by_id(self, ids: list[int]) -> dict[int, RecipientRow]:
         if not ids:

@@ -8,6 +8,7 @@ import asyncio
 from array import array
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -118,6 +119,7 @@ class CampaignsScreen(QWidget):
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_AFTER_MS)
         self._reload_timer.timeout.connect(self.reload)
         self._detail_generation = 0
+        self._stale = False
         self.loading: asyncio.Task[None] | None = None
         self.detail_loading: asyncio.Task[None] | None = None
         self.campaign_id: int | None = None
@@ -130,8 +132,19 @@ class CampaignsScreen(QWidget):
 
     # ----- loading ---------------------------------------------------------------------------
     def reload_soon(self) -> None:
+        """While a send runs: reload at most once a second, and only while on screen (a
+        hidden screen reloads when it is shown)."""
+        if not self.isVisible():
+            self._stale = True
+            return
         if not self._reload_timer.isActive():
             self._reload_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.reload()
 
     def reload(self) -> asyncio.Task[None]:
         self.loading = self.ctx.spawn(self._reload())

@@ -6,6 +6,8 @@ runs on the gateway worker's loop, and its snapshots come back through the bridg
 
 from __future__ import annotations
 
+import gc
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -71,6 +73,10 @@ class SendFlow(QObject):
             self.screen.send.setEnabled(True)
             return None
         panel.started(campaign.id, campaign.counts.pending)
+        # What is alive now (screens, caches, the preview) stays: keep it out of the cyclic
+        # collector's full passes, which hold the interpreter lock for tens of milliseconds
+        # each while the gateway thread allocates a thousand answers' worth of objects.
+        gc.freeze()
         self.worker.send(campaign.id)
         self.campaign_started.emit(campaign.id)
         self.campaigns_changed.emit()
