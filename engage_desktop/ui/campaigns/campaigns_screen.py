@@ -101,7 +101,7 @@ class CampaignsScreen(QWidget):
         detail_layout.setContentsMargins(0, 0, 0, 0)
         detail_layout.addWidget(self.summary)
         detail_layout.addWidget(self.detail_tabs, 1)
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(detail)
         split.setStretchFactor(0, 1)
@@ -129,6 +129,7 @@ class CampaignsScreen(QWidget):
         self.summary.resume_requested.connect(self.resume_requested)
         self.recipient_table.doubleClicked.connect(self._open_recipient)
         self.summary.show_campaign(None, 0, [], False)
+        self.split.hide()  # until there is a campaign
 
     # ----- loading ---------------------------------------------------------------------------
     def reload_soon(self) -> None:
@@ -159,6 +160,7 @@ class CampaignsScreen(QWidget):
         self.inbox.set_rows(inbox)
         self.tabs.setTabText(1, f"&Inbox ({len(inbox):,})" if inbox else "&Inbox")
         self.empty.setVisible(not campaigns)
+        self.split.setVisible(bool(campaigns))
         row = next((i for i, c in enumerate(campaigns) if c.id == keep), 0 if campaigns else -1)
         if row >= 0:
             self.table.selectRow(row)

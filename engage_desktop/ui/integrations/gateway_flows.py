@@ -37,7 +37,7 @@ class GatewayFlows(QObject):
         self.details: GatewayDetailsDialog | None = None
         self.status: GatewayStatus | None = None
         tile.connect_requested.connect(self.open_connect)
-        tile.details_requested.connect(self.open_details)
+        tile.details_requested.connect(lambda: self.ctx.spawn(self.open_details()))
 
     async def show_tile(self) -> GatewayStatus:
         self.status = await self.ctx.blocking_io(self.ctx.actions.gateway.status)
@@ -52,7 +52,9 @@ class GatewayFlows(QObject):
         dialog.open()
         return dialog
 
-    def open_details(self) -> GatewayDetailsDialog | None:
+    async def open_details(self) -> GatewayDetailsDialog | None:
+        """The details as they are now (the last check for replies moves every 5 s)."""
+        await self.show_tile()
         if self.status is None or self.status.settings is None:
             return None
         dialog = GatewayDetailsDialog(self.ctx, self.status, self.parent_window)

@@ -106,7 +106,7 @@ class SendProgressPanel(QFrame):
             return
         self.bar.setRange(0, max(p.recipients, 1))
         self.bar.setValue(min(p.done, p.recipients))
-        eta = f" · about {int(p.eta_s)} s left" if p.eta_s is not None else ""
+        eta = f" · about {int(p.eta_s)} s left" if p.eta_s is not None and p.eta_s >= 2 else ""
         self.counts.setText(
             f"{p.submitted:,} submitted · {p.skipped:,} skipped · {p.failed:,} refused"
             + (f" · <b>{p.unknown:,} unknown</b>" if p.unknown else "")
