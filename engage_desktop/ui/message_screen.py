@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
 
 from engage_desktop.actions import ActionError
 from engage_desktop.core.words import plural
-from engage_desktop.gateway.campaign_plan import PreviewRow
+from engage_desktop.gateway.campaign_plan import PreviewRow, SendPlan
 from engage_desktop.storage.contact_table import ContactTable, ListRow, Recipients
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.messages.composer import MessageComposer
-from engage_desktop.ui.messages.preview_panel import PreviewPanel
+from engage_desktop.ui.messages.preview_panel import PreviewPanel, reason_label
 from engage_desktop.ui.messages.send_progress import SendProgressPanel
 
 # The list box is as wide as a long list name ("Klaviyo: Black Friday 2025"), not the window:
@@ -139,6 +139,14 @@ class NewMessageScreen(QWidget):
         )
         self._update_send()
 
+    def show_plan(self, plan: SendPlan) -> None:
+        total = plan.recipients + sum(plan.skipped.values())
+        parts = [f"{n:,} {reason_label(why)}" for why, n in plan.skipped.items() if n]
+        self.audience.setText(
+            f"<b>{plan.recipients:,}</b> of {plural(total, 'contact')} will receive this message."
+            + (f" Left out: {', '.join(parts)}." if parts else "")
+        )
+
     # ----- preview -----------------------------------------------------------------------------
     def _edited(self) -> None:
         self._preview_timer.start()
@@ -168,6 +176,13 @@ class NewMessageScreen(QWidget):
             return
         if generation != self._preview_generation:
             return
+        if not after:  # who gets this very text (a field without a value leaves people out)
+            plan: SendPlan = await self.ctx.read(
+                self.ctx.actions.sending.plan, list_id, text, False
+            )
+            if generation != self._preview_generation:
+                return
+            self.show_plan(plan)
         complete = len(rows) < PREVIEW_PAGE
         known = getattr(self, "recipients", None)
         self.preview.total = None if known is None else known.total

@@ -162,7 +162,7 @@ def test_send_to_a_list_then_statuses_replies_and_a_stop_that_reaches_klaviyo(
     phone = sent[0]["destination_number"]
     contact_id = engage.ctx.db.execute_sql(
         "SELECT id FROM contacts WHERE phone = ?", (phone,)
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     chat = {"source_number": phone, "content": "Is the shop open on Sunday?"}
     httpx.post(f"{mm.url}/_emulator/replies", json=chat).raise_for_status()
     stop = {"source_number": phone, "content": "Stop!"}
@@ -268,3 +268,45 @@ def test_demo_mode_starts_both_emulators_with_the_gateway_connected(
     finally:
         gateway.stop()
         klaviyo.stop()
+
+
+def test_details_set_the_opt_out_words_and_a_new_word_opts_out(
+    qtbot: QtBot, engage: EngageApp, live: EmulatorThread, mm: EmulatorThread
+) -> None:
+    install(qtbot, engage, live.url)
+    connect_gateway(qtbot, engage, mm.url)
+    tile = engage.integrations.gateway
+    tile.button.click()  # See details: the status is read fresh first
+    qtbot.waitUntil(lambda: engage.gateway.flows.details is not None, timeout=5000)
+    details = engage.gateway.flows.details
+    assert details is not None and "STOP" in details.keywords.text()
+    assert details.blacklist.isChecked()
+    details.keywords.setText("STOP, halt")
+    details.blacklist.setChecked(False)
+    details.save.click()
+    qtbot.waitUntil(lambda: details.error.text() == "Saved.", timeout=10000)
+    saved = engage.ctx.actions.gateway.settings()
+    assert saved.opt_out_keywords == ("STOP", "HALT") and saved.blacklist_opt_outs is False
+    phone, contact_id = engage.ctx.db.execute_sql(
+        "SELECT phone, id FROM contacts WHERE sms_status = 'subscribed' AND phone IS NOT NULL"
+        " LIMIT 1"
+    ).fetchall()[0]  # fetchall: an unfinished statement would keep its read snapshot open
+    reply = {"source_number": phone, "content": "Halt."}
+    httpx.post(f"{mm.url}/_emulator/replies", json=reply).raise_for_status()
+
+    def opted_out() -> bool:
+        row = engage.ctx.db.execute_sql(
+            "SELECT sms_status FROM contacts WHERE id = ?", (contact_id,)
+        ).fetchall()[0]
+        return bool(row[0] == "opted_out")
+
+    qtbot.waitUntil(opted_out, timeout=15000)
+    # The Inbox has it; a double-click opens the contact.
+    engage.window.show_screen(Screen.CAMPAIGNS)
+    inbox = engage.campaigns.inbox
+    engage.campaigns.reload()
+    qtbot.waitUntil(lambda: inbox.rowCount() == 1, timeout=5000)
+    assert inbox.index(0, 3).data() == "opted out (HALT)"
+    engage.campaigns.inbox_table.doubleClicked.emit(inbox.index(0, 2))
+    assert engage.window.current_screen() is Screen.CONTACTS
+    qtbot.waitUntil(lambda: engage.contacts.current_contact() == contact_id, timeout=5000)

@@ -98,12 +98,11 @@ class CampaignSummary(QFrame):
         n = sum(b.recipients for b in unknown)
         self.unknown_box.setVisible(n > 0)
         if n:
-            why = next((b.why for b in unknown if b.why), None)
+            # What went wrong technically is on each row (Detail); here, what to decide.
             self.unknown_text.setText(
                 f"<b>{plural(n, 'recipient')} in {plural(len(unknown), 'batch', 'batches')} "
-                f"may or may not have got the message</b> — MessageMedia's answer was lost"
-                + (f" ({html.escape(why)})" if why else "")
-                + ". Delivery reports confirm the ones that arrived; decide about the rest. "
+                f"may or may not have got the message</b> — MessageMedia's answer was lost. "
+                "Delivery reports confirm the ones that arrived; decide about the rest. "
                 "Resending one that did arrive sends it twice."
             )
         resumable = c.status.value in ("paused", "ready") and not sending

@@ -128,6 +128,12 @@ class CampaignsScreen(QWidget):
         self.summary.decision_requested.connect(self.decision_requested)
         self.summary.resume_requested.connect(self.resume_requested)
         self.recipient_table.doubleClicked.connect(self._open_recipient)
+        self.inbox_table.doubleClicked.connect(lambda i: self._open_reply(self.inbox, i))
+        self.replies_table.doubleClicked.connect(
+            lambda i: self._open_reply(self.campaign_replies, i)
+        )
+        for view in (self.inbox_table, self.replies_table):
+            view.setToolTip("Double-click a reply to open its contact.")
         self.summary.show_campaign(None, 0, [], False)
         self.split.hide()  # until there is a campaign
 
@@ -220,6 +226,11 @@ class CampaignsScreen(QWidget):
         row = self.recipients.row_for(index.row())
         if row is not None:
             self.contact_requested.emit(row.contact_id)
+
+    def _open_reply(self, model: RepliesTableModel, index: QModelIndex) -> None:
+        reply = model.row_at(index)
+        if reply is not None and reply.contact_id is not None:
+            self.contact_requested.emit(reply.contact_id)
 
     def table_view(self) -> QTableView:
         return self.recipient_table

@@ -24,7 +24,7 @@ COLUMNS: tuple[Column[ReplyRow], ...] = (
         "Opt-out",
         lambda r: f"opted out ({r.keyword})" if r.keyword else "",
         colour=lambda r: QColor("#b00020") if r.keyword else None,
-        sample="opted out (UNSUBSCRIBE)",
+        sample="opted out (STOP)",
     ),
     Column(
         "Campaign",
