@@ -310,3 +310,33 @@ def test_details_set_the_opt_out_words_and_a_new_word_opts_out(
     engage.campaigns.inbox_table.doubleClicked.emit(inbox.index(0, 2))
     assert engage.window.current_screen() is Screen.CONTACTS
     qtbot.waitUntil(lambda: engage.contacts.current_contact() == contact_id, timeout=5000)
+
+
+def test_cancel_while_sending_stops_the_campaign_for_good(
+    qtbot: QtBot, engage: EngageApp, live: EmulatorThread, mm: EmulatorThread
+) -> None:
+    install(qtbot, engage, live.url)
+    connect_gateway(qtbot, engage, mm.url)
+    slow = {"path": "/v1/messages", "kind": "delay", "count": 50, "delay_s": 1.5}
+    httpx.post(f"{mm.url}/_emulator/faults", json=slow).raise_for_status()
+    screen = engage.message
+    engage.window.show_screen(Screen.NEW_MESSAGE)
+    qtbot.waitUntil(lambda: screen.list_choice.count() > 1, timeout=5000)
+    screen.editor.setPlainText("Last chance")
+    qtbot.waitUntil(screen.send.isEnabled, timeout=5000)
+    screen.send.click()
+    flow = engage.gateway.send_flow
+    qtbot.waitUntil(lambda: flow.question is not None and flow.question.isVisible(), timeout=5000)
+    assert flow.question is not None
+    yes = next(b for b in flow.question.buttons() if b.text().startswith("&Send to"))
+    with qtbot.waitSignal(engage.bridge.send_progress, timeout=10000):  # the sender has it
+        yes.click()
+    progress = screen.progress
+    assert progress.cancel.isVisible() and progress.cancel.isEnabled()
+    with qtbot.waitSignal(engage.bridge.send_finished, timeout=30000) as done:
+        progress.cancel.click()
+    result: SendFinished = done.args[0]
+    assert result.status == "cancelled"
+    assert "Cancelled" in progress.title.text() and not progress.cancel.isVisible()
+    campaign = CampaignRepo(engage.ctx.db).latest(1)[0]
+    assert campaign.status.value == "cancelled" and campaign.counts.pending == 0

@@ -63,6 +63,7 @@ class SendProgressPanel(QFrame):
         )
         self.close_button.clicked.connect(self.hide)
         self.finished: SendFinished | None = None
+        self._cancelling = False
         self.hide()
 
     def preparing(self, recipients: int) -> None:
@@ -85,6 +86,7 @@ class SendProgressPanel(QFrame):
 
     def started(self, campaign_id: int, recipients: int) -> None:
         self.campaign_id = campaign_id
+        self._cancelling = False
         self.title.setText(f"<b>Sending</b> campaign {campaign_id}…")
         self.bar.setRange(0, max(recipients, 1))
         self.bar.setValue(0)
@@ -147,7 +149,9 @@ class SendProgressPanel(QFrame):
     def show_refused(self, campaign_id: int | None, reason: str) -> None:
         if campaign_id is not None and campaign_id != self.campaign_id:
             return
-        self.title.setText("<b>Not sent</b>")
+        self.title.setText(
+            "<b>Cancelled</b> — nothing was sent" if self._cancelling else "<b>Not sent</b>"
+        )
         self.counts.setText(f"<span style='color:#b00020'>{html.escape(reason)}</span>")
         self.cancel.hide()
         self.close_button.show()
@@ -156,5 +160,6 @@ class SendProgressPanel(QFrame):
     def _cancel(self) -> None:
         if self.campaign_id is not None:
             self.cancel.setEnabled(False)
+            self._cancelling = True
             self.title.setText(f"<b>Cancelling</b> campaign {self.campaign_id}…")
             self.cancel_requested.emit(self.campaign_id)
