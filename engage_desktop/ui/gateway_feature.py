@@ -69,6 +69,7 @@ class GatewayFeature(QObject):
         self.question: QMessageBox | None = None
         self.heard_opt_outs: list[str] = []
         self.finished: list[SendFinished] = []
+        self.stopped = False
         self._opt_out_timer = QTimer(self, singleShot=True, interval=OPT_OUTS_GATHERED_MS)
         self._opt_out_timer.timeout.connect(self._notify_opt_outs)
         self._wire()
@@ -76,11 +77,15 @@ class GatewayFeature(QObject):
     def _wire(self) -> None:
         b = self.bridge
         progress = self.message.progress
-        b.send_progress.connect(progress.show_progress)
-        b.send_progress.connect(lambda _: self.campaigns.reload_soon())
-        b.send_finished.connect(self._send_finished)
-        b.send_refused.connect(self._send_refused)
-        b.poll_heard.connect(self._heard)
+        self._listening = [
+            (b.send_progress, progress.show_progress),
+            (b.send_progress, self._progressed),
+            (b.send_finished, self._send_finished),
+            (b.send_refused, self._send_refused),
+            (b.poll_heard, self._heard),
+        ]
+        for signal, slot in self._listening:
+            signal.connect(slot)
         self.flows.changed.connect(self._connection_changed)
         self.send_flow.campaign_started.connect(self._started)
         self.send_flow.campaigns_changed.connect(self.campaigns.reload)
@@ -99,6 +104,12 @@ class GatewayFeature(QObject):
         self.campaigns.reload()
 
     def stop(self) -> None:
+        """Pause the sends (resume continues them) and stop hearing: nothing reaches the
+        window from here on (events already queued are dropped)."""
+        self.stopped = True
+        self._opt_out_timer.stop()
+        for signal, slot in self._listening:
+            signal.disconnect(slot)
         self.worker.stop()
 
     async def connect_demo(self) -> None:
@@ -128,6 +139,9 @@ class GatewayFeature(QObject):
         self.changed.emit(changes)
 
     # ----- sending ---------------------------------------------------------------------------
+    def _progressed(self, _progress: object) -> None:
+        self.campaigns.reload_soon()
+
     def _started(self, campaign_id: int) -> None:
         self.campaigns.sending.add(campaign_id)
         self.campaigns.campaign_id = campaign_id
