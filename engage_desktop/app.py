@@ -357,6 +357,10 @@ class EngageApp:
     def quit(self) -> None:
         """Really quit; a running sync is cancelled (contacts untouched) after a yes."""
         if not self.runner.running:
+            if self.gateway.worker.sending():
+                self.show_window()
+                self.question = self.gateway.ask_quit(self.quit_now)
+                return
             self.quit_now()
             return
         self.show_window()

@@ -112,6 +112,18 @@ class GatewayFeature(QObject):
             signal.disconnect(slot)
         self.worker.stop()
 
+    def ask_quit(self, quit_now: Callable[[], None]) -> QMessageBox:
+        """Quitting while a message is being sent: it pauses, nothing is lost or doubled."""
+        return ask(
+            self.window,
+            "A message is being sent",
+            "Quit anyway? Sending pauses: what is on its way is recorded, and Resume sending "
+            "under Campaigns sends the rest (nobody gets it twice).",
+            "&Quit and pause sending",
+            quit_now,
+            no="&Keep sending",
+        )
+
     async def connect_demo(self) -> None:
         """Demo mode: the gateway is the MessageMedia emulator, connected from the start."""
         assert self.demo is not None

@@ -76,12 +76,13 @@ class NewMessageScreen(QWidget):
         layout.addLayout(self.top)
         layout.addLayout(choose)
         layout.addWidget(self.audience)
-        layout.addWidget(self.composer, 1)
+        layout.addWidget(self.composer)
         layout.addWidget(self.preview)
         layout.addLayout(bottom)
         layout.addWidget(self.progress)
+        layout.addStretch(1)
         self._preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_AFTER_MS)
-        self._preview_timer.timeout.connect(self.refresh_preview)
+        self._preview_timer.timeout.connect(self._preview_due)
         self.list_choice.currentIndexChanged.connect(lambda _: self.refresh())
         self.composer.text_changed.connect(self._edited)
         self.preview.more_requested.connect(lambda after: self.refresh_preview(after))
@@ -117,7 +118,8 @@ class NewMessageScreen(QWidget):
         """Recount the audience from committed data (after a sync commits, too)."""
         self._generation += 1
         self.loading = self.ctx.spawn(self._recount(self._generation, self.list_id()))
-        self._preview_timer.start(0)
+        self._preview_timer.stop()
+        self.refresh_preview()
         return self.loading
 
     async def _recount(self, generation: int, list_id: int | None) -> None:
@@ -151,6 +153,14 @@ class NewMessageScreen(QWidget):
     def _edited(self) -> None:
         self._preview_timer.start()
         self._update_send()
+
+    def _preview_due(self) -> None:
+        """The typing pause is over; a timer left over after the loop ended does nothing."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self.refresh_preview()
 
     def refresh_preview(self, after: int = 0) -> asyncio.Task[None]:
         self._preview_generation += 1

@@ -340,3 +340,35 @@ def test_cancel_while_sending_stops_the_campaign_for_good(
     assert "Cancelled" in progress.title.text() and not progress.cancel.isVisible()
     campaign = CampaignRepo(engage.ctx.db).latest(1)[0]
     assert campaign.status.value == "cancelled" and campaign.counts.pending == 0
+
+
+def test_a_send_while_a_sync_runs_sends_everyone_once(
+    qtbot: QtBot, engage: EngageApp, live: EmulatorThread, mm: EmulatorThread
+) -> None:
+    install(qtbot, engage, live.url)
+    connect_gateway(qtbot, engage, mm.url)
+    httpx.post(f"{live.url}/_emulator/settings", json={"latency_ms": 50}).raise_for_status()
+    synced: list[object] = []
+    engage.bridge.run_finished.connect(synced.append)
+    with qtbot.waitSignal(engage.bridge.progress_changed, timeout=10000):
+        engage.sync_now(full=True)
+    assert engage.runner.running
+    result = send_from_new_message(qtbot, engage, "During the sync")
+    plan = engage.gateway.send_flow.plan
+    assert plan is not None and result.status == "finished"
+    assert result.submitted == plan.recipients == len(messages(mm))
+    qtbot.waitUntil(lambda: bool(synced), timeout=60000)
+    assert getattr(synced[0], "status", None) == "succeeded"
+
+
+def test_quit_while_sending_asks_first(
+    qtbot: QtBot, engage: EngageApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engage.gateway.worker, "sending", lambda: {7})
+    engage.quit()
+    box = engage.question
+    assert box is not None and box.isVisible() and "being sent" in box.windowTitle()
+    assert "nobody gets it twice" in box.text()
+    assert not engage.quitting
+    next(b for b in box.buttons() if b.text() == "&Keep sending").click()
+    assert not engage.quitting

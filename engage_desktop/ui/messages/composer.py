@@ -48,6 +48,10 @@ class MessageComposer(QWidget):
         )
         self.editor.setAccessibleName("Message")
         self.editor.setTabChangesFocus(True)
+        # An SMS is a few lines: room for about ten, not the whole window.
+        lines = self.editor.fontMetrics().lineSpacing()
+        self.editor.setMinimumHeight(lines * 3 + 12)
+        self.editor.setMaximumHeight(lines * 10 + 12)
         self.insert = QToolButton()
         self.insert.setText("&Insert field")
         self.insert.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
