@@ -174,7 +174,6 @@ async def send_and_hear(engage: EngageApp, gateway: EmulatorThread) -> None:
         "Sunday. Reply STOP to opt out."
     )
     await until(lambda: bool(screen.preview.rows))
-    screen.preview.next.click()
     # Half the batches answer late, so that the screenshot catches the send half-way.
     late = {"path": "/v1/messages", "kind": "delay", "count": 4, "delay_s": 4}
     httpx.post(f"{gateway.url}/_emulator/faults", json=late)
@@ -185,7 +184,14 @@ async def send_and_hear(engage: EngageApp, gateway: EmulatorThread) -> None:
     engage.gateway.worker.poll_now()
     engage.ctx.spawn(flow.send(screen.list_id(), screen.editor.toPlainText(), plan))
     progress = screen.progress
-    await until(lambda: progress.bar.value() > plan.recipients // 4 and progress.finished is None)
+    await until(
+        lambda: (
+            progress.campaign_id is not None
+            and progress.bar.maximum() == plan.recipients
+            and progress.bar.value() > plan.recipients // 4
+            and progress.finished is None
+        )
+    )
     await asyncio.sleep(0.2)
     shot(engage.window, "18-new-message-sending")
     await until(lambda: progress.finished is not None)
