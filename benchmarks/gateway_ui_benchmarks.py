@@ -4,8 +4,9 @@
     python benchmarks/gateway_ui_benchmarks.py stall [--recipients 100000] [--latency-ms 300]
 
 A 10 ms QTimer on the GUI thread measures how late each tick fires, from the yes on the
-confirmation (the campaign is written on the writer thread, then sent on the gateway worker's
-loop) until the send's last event. Goal (issue 13): the GUI never stalls > 50 ms.
+confirmation (the campaign is written on the writer thread, then sent by a child process that
+the gateway worker's thread reads) until the send's last event. Goal (issue 13): the GUI never
+stalls > 50 ms.
 """
 
 from __future__ import annotations

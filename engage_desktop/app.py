@@ -139,6 +139,7 @@ class EngageApp:
             self.campaigns,
             self.notifier,
             self.window,
+            db_path,
             self.runner.push_opt_outs,
             gateway_demo,
             poll_every_s,

@@ -8,6 +8,7 @@ runs on a thread of its own, so the loop it runs on stays free.
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -128,6 +129,31 @@ class SendingActions:
             return CampaignRepo(self.db).cancel(campaign_id, self.clock(), self._alive)
         except LookupError:
             raise ActionError(f"No campaign {campaign_id}.") from None
+
+    def after_crash(self, campaign_id: int, pid: int, error: str) -> tuple[Campaign, int]:
+        """A sending process `pid` on this computer died: what it left on the wire becomes
+        unknown (never resent on its own), the rest stays pending, and the campaign is paused
+        (cancelled if a cancel was asked). Returns it and how many became unknown; a campaign
+        held by another, live sender is left alone."""
+        me = Sender(
+            f"Engage Desktop [after process {pid}]", os.getpid(), socket.gethostname(), self.clock()
+        )
+
+        def dead(held: Sender) -> bool:
+            return held.pid == pid and held.host == me.host and not process_alive(pid)
+
+        repo = CampaignRepo(self.db)
+        before = self.campaign(campaign_id)
+        if before.sender is None or before.status in (
+            CampaignStatus.PREPARING,
+            CampaignStatus.CANCELLED,
+            CampaignStatus.FINISHED,
+        ):
+            return before, 0  # it released the campaign (or never took it) before dying
+        campaign, held, lost = repo.take(campaign_id, me, dead)
+        if held is not None:
+            return campaign, 0
+        return repo.release(campaign_id, me.name, self.clock(), campaign.requests, error), lost
 
     def _alive(self, held: Sender) -> bool:
         if held.host == socket.gethostname():

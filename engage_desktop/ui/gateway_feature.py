@@ -1,14 +1,16 @@
 """The SMS gateway in the app: its worker, the tile, New Message's sending, Campaigns, and
 what replies change. `app.py` builds one and wires it to the rest in a few lines.
 
-Background events arrive only through the `EngineBridge` (sends and polling rounds run on
-the gateway worker's thread); screens are told what changed, never reach a service.
+Background events arrive only through the `EngineBridge` (sends run in a child process that
+the gateway worker's thread reads; polling rounds run on that thread); screens are told what
+changed, never reach a service.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -49,6 +51,7 @@ class GatewayFeature(QObject):
         campaigns: CampaignsScreen,
         notifier: Notifier,
         window: QMainWindow,
+        data_dir: Path,
         push_opt_outs: Callable[[], concurrent.futures.Future[Any]] | None = None,
         demo: tuple[str, GatewayCredentials] | None = None,  # the emulator's URL, its keys
         poll_every_s: float = 5.0,
@@ -61,7 +64,9 @@ class GatewayFeature(QObject):
         self.notifier = notifier
         self.window = window
         self.demo = demo
-        self.worker = GatewayWorker(ctx.actions, bridge.publish, push_opt_outs, poll_every_s)
+        self.worker = GatewayWorker(
+            ctx.actions, data_dir, bridge.publish, push_opt_outs, poll_every_s
+        )
         creds = (demo[1].key, demo[1].reveal_secret()) if demo else None
         self.flows = GatewayFlows(ctx, tile, window, demo[0] if demo else None, creds)
         self.send_flow = SendFlow(ctx, message, self.worker, window)

@@ -1,7 +1,8 @@
 """From “Send…” to a campaign on the wire: plan, confirm, prepare, hand it to the worker.
 
 Planning and preparing are database work (the reader and writer threads); the send itself
-runs on the gateway worker's loop, and its snapshots come back through the bridge.
+runs in a child process started by the gateway worker, and its snapshots come back through
+the bridge.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class SendFlow(QObject):
         panel.started(campaign.id, campaign.counts.pending)
         # What is alive now (screens, caches, the preview) stays: keep it out of the cyclic
         # collector's full passes, which hold the interpreter lock for tens of milliseconds
-        # each while the gateway thread allocates a thousand answers' worth of objects.
+        # (the send is in its own process now; the poll loop and the screens still allocate).
         gc.freeze()
         self.worker.send(campaign.id)
         self.campaign_started.emit(campaign.id)
