@@ -1,5 +1,6 @@
 """`python -m engage_desktop` runs the command-line front door (the frozen app's sync process
-starts with `--sync-worker` and goes straight to the sync worker, past the command line)."""
+starts with `--sync-worker` and its send process with `--send-worker`; each goes straight to
+its worker, past the command line)."""
 
 import sys
 
@@ -7,6 +8,10 @@ if sys.argv[1:2] == ["--sync-worker"]:
     from engage_desktop.sync.worker import main as worker_main
 
     raise SystemExit(worker_main(sys.argv[2:]))
+if sys.argv[1:2] == ["--send-worker"]:
+    from engage_desktop.actions.send_worker import main as send_main
+
+    raise SystemExit(send_main(sys.argv[2:]))
 
 if sys.argv[1:2] == ["--import-worker"]:  # a file imported for the app, off its process
     from engage_desktop.actions.import_worker import main as import_main

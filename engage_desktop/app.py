@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import qasync
 from PySide6.QtCore import QTimer
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QBoxLayout, QMessageBox
 from engage_desktop.actions import ActionError, Changes
 from engage_desktop.actions.status import schedule_marks
 from engage_desktop.config import resources_dir
+from engage_desktop.core.messaging import GatewayCredentials
 from engage_desktop.core.secrets import ApiKey
 from engage_desktop.core.settings import EmailSettings
 from engage_desktop.core.sources import source_label
@@ -41,9 +43,11 @@ from engage_desktop.sync.runner import BackgroundSync
 from engage_desktop.sync.scheduler import OptOutLoop, SyncScheduler
 from engage_desktop.sync.sources.mailjet_keys import MailjetKeys
 from engage_desktop.ui.bridge import EngineBridge
+from engage_desktop.ui.campaigns.campaigns_screen import CampaignsScreen
 from engage_desktop.ui.contacts.contacts_screen import ContactsScreen
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.desktop_notifications import DesktopNotifications
+from engage_desktop.ui.gateway_feature import GatewayFeature
 from engage_desktop.ui.history.history_screen import HistoryScreen
 from engage_desktop.ui.imports.import_flow import ImportFlow
 from engage_desktop.ui.integrations.integrations_screen import IntegrationsScreen
@@ -57,6 +61,9 @@ from engage_desktop.ui.settings_dialog import SettingsDialog
 from engage_desktop.ui.status.sync_presenter import SyncPresenter
 from engage_desktop.ui.status.sync_status_panel import SyncStatusPanel
 from engage_desktop.ui.widgets.question import ask
+
+if TYPE_CHECKING:  # the emulators are loaded in demo mode only
+    from engage_desktop.emulator.server import EmulatorThread
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +85,7 @@ class Options:
     demo_url: str | None = None  # the emulator's address in --demo
     demo_key: str | None = None
     demo_mailjet: tuple[str, str, str] | None = None  # the Mailjet emulator: url, key, secret
+    gateway_demo: tuple[str, GatewayCredentials] | None = None  # the MessageMedia emulator
 
 
 class EngageApp:
@@ -90,6 +98,8 @@ class EngageApp:
         demo_url: str | None = None,
         push_client: Callable[[Connection, ApiKey], KlaviyoClient] | None = None,
         notifier: Notifier | None = None,
+        gateway_demo: tuple[str, GatewayCredentials] | None = None,
+        poll_every_s: float = 5.0,
     ) -> None:
         self.ctx = ctx
         self.demo_url = demo_url
@@ -104,6 +114,7 @@ class EngageApp:
         self.lists = ListsScreen(ctx)
         self.integrations = IntegrationsScreen()
         self.history = HistoryScreen(ctx)
+        self.campaigns = CampaignsScreen(ctx)
         self.window = MainWindow(
             {
                 Screen.NEW_MESSAGE: self.message,
@@ -111,6 +122,7 @@ class EngageApp:
                 Screen.LISTS: self.lists,
                 Screen.INTEGRATIONS: self.integrations,
                 Screen.HISTORY: self.history,
+                Screen.CAMPAIGNS: self.campaigns,
             },
             "Engage Desktop — demo" if ctx.demo else "Engage Desktop",
         )
@@ -129,6 +141,19 @@ class EngageApp:
         )
         self.klaviyo = KlaviyoFlows(ctx, self.integrations, self.window, demo_url)
         self.mailjet = MailjetFlows(ctx, self.integrations, self.window)
+        self.gateway = GatewayFeature(
+            ctx,
+            self.bridge,
+            self.integrations.gateway,
+            self.message,
+            self.campaigns,
+            self.notifier,
+            self.window,
+            db_path,
+            self.runner.push_opt_outs,
+            gateway_demo,
+            poll_every_s,
+        )
         self.settings_dialog: SettingsDialog | None = None
         self.imports = ImportFlow(ctx, self.bridge, self.window)
         self.question: QMessageBox | None = None
@@ -144,6 +169,7 @@ class EngageApp:
         self.runner.submit(self.scheduler.run_forever())
         self.runner.submit(OptOutLoop(self.runner.push_due).run_forever())
         self.presenter.start()
+        self.gateway.start()
         self.apply(Changes(connection=True, contacts=True, lists=True, history=True))
         conn = ConnectionRepo(self.ctx.db).get()
         self.window.show_screen(Screen.INTEGRATIONS if conn is None else Screen.CONTACTS)
@@ -152,6 +178,7 @@ class EngageApp:
     def stop(self) -> None:
         self.presenter.timer.stop()
         self.notifier.close()
+        self.gateway.stop()
         if self.runner.stop():
             message = "Quit during a sync: it was cancelled; contacts were left as they were."
             log.info(message)
@@ -202,6 +229,9 @@ class EngageApp:
             self.ctx.spawn(self.klaviyo.open_details(field))
 
         self.history.contact_requested.connect(open_contact)
+        self.gateway.changed.connect(self.apply)
+        self.gateway.contact_requested.connect(open_contact)
+        self.gateway.campaign_requested.connect(self.show_campaign)
         self.history.mapping_requested.connect(open_mapping)
 
     # ----- syncs ---------------------------------------------------------------------------------
@@ -215,6 +245,10 @@ class EngageApp:
 
     def next_due(self) -> float | None:
         return self.scheduler.next_due()
+
+    def show_campaign(self, campaign_id: int) -> None:
+        self.window.show_screen(Screen.CAMPAIGNS)
+        self.campaigns.select_campaign(campaign_id)
 
     def show_run(self, run_id: int) -> None:
         self.show_window()
@@ -348,6 +382,10 @@ class EngageApp:
     def quit(self) -> None:
         """Really quit; a running sync is cancelled (contacts untouched) after a yes."""
         if not self.runner.running:
+            if self.gateway.worker.sending():
+                self.show_window()
+                self.question = self.gateway.ask_quit(self.quit_now)
+                return
             self.quit_now()
             return
         self.show_window()
@@ -394,7 +432,7 @@ def run(opts: Options, on_shown: Callable[[EngageApp], None] | None = None) -> i
         db, KeyStore(), interactive_client, demo=opts.demo_url is not None, demo_key=opts.demo_key
     )
     ctx.demo_mailjet = opts.demo_mailjet
-    engage = EngageApp(ctx, opts.data_dir, opts.demo_url)
+    engage = EngageApp(ctx, opts.data_dir, opts.demo_url, gateway_demo=opts.gateway_demo)
 
     # SIGTERM / Ctrl+C quit at once (a running sync is cancelled) and the clean-up below runs
     # (a demo's temporary folder is removed); the timer lets Python see signals while Qt waits.
@@ -420,23 +458,35 @@ def run(opts: Options, on_shown: Callable[[EngageApp], None] | None = None) -> i
     return 0
 
 
-def run_demo(data_dir: Path | None, on_shown: Callable[[EngageApp], None] | None = None) -> int:
-    """--demo: the built-in emulator, an in-memory keyring, a throw-away data folder."""
-    from engage_desktop.emulator import DEMO_API_KEY, KlaviyoEmulator, Settings
+def demo_emulators() -> tuple[EmulatorThread, EmulatorThread]:
+    """--demo's two emulators, started: Klaviyo's (generated contacts) and MessageMedia's."""
+    from engage_desktop.emulator import Settings
+    from engage_desktop.emulator import messagemedia as mm
     from engage_desktop.emulator.server import EmulatorThread
-    from engage_desktop.storage.memory_keyring import use_memory_keyring
 
-    use_memory_keyring()
-    folder = data_dir or Path(tempfile.mkdtemp(prefix="engage-demo-"))
-    emulator = EmulatorThread(
+    klaviyo = EmulatorThread(
         Settings(profiles=DEMO_PROFILES, lists=DEMO_LISTS, seed=DEMO_SEED, job_delay_s=0.5)
     ).start()
-    log.info("demo: emulator at %s, data in %s", emulator.url, folder)
-    # Mailjet (issue 14): its emulator too, so that its wizard works with no account.
+    return klaviyo, EmulatorThread(mm.MessageMediaEmulator(mm.Settings())).start()
+
+
+def demo_options(folder: Path, klaviyo: EmulatorThread, gateway: EmulatorThread) -> Options:
+    from engage_desktop.emulator import DEMO_API_KEY
+    from engage_desktop.emulator import messagemedia as mm
+
+    keys = GatewayCredentials(mm.DEMO_API_KEY, mm.DEMO_API_SECRET)
+    return Options(folder, klaviyo.url, DEMO_API_KEY, gateway_demo=(gateway.url, keys))
+
+
+def demo_mailjet(klaviyo: EmulatorThread) -> EmulatorThread:
+    """--demo's Mailjet emulator (issue 14), started, sharing some people with Klaviyo's so
+    that merging shows: its wizard works with no account."""
+    from engage_desktop.emulator import KlaviyoEmulator
     from engage_desktop.emulator import mailjet as mj
     from engage_desktop.emulator.demo_overlap import share_people
+    from engage_desktop.emulator.server import EmulatorThread
 
-    mj_emulator = mj.MailjetEmulator(
+    emulator = mj.MailjetEmulator(
         mj.Settings(
             contacts=DEMO_MAILJET_CONTACTS,
             lists=DEMO_MAILJET_LISTS,
@@ -444,16 +494,33 @@ def run_demo(data_dir: Path | None, on_shown: Callable[[EngageApp], None] | None
             seed=DEMO_SEED,
         )
     )
-    assert isinstance(emulator.emulator, KlaviyoEmulator)
-    share_people(emulator.emulator, mj_emulator, DEMO_SHARED)
-    mailjet = EmulatorThread(mj_emulator).start()
-    log.info("demo: Mailjet emulator at %s", mailjet.url)
-    opts = Options(folder, emulator.url, DEMO_API_KEY)
+    assert isinstance(klaviyo.emulator, KlaviyoEmulator)
+    share_people(klaviyo.emulator, emulator, DEMO_SHARED)
+    return EmulatorThread(emulator).start()
+
+
+def run_demo(data_dir: Path | None, on_shown: Callable[[EngageApp], None] | None = None) -> int:
+    """--demo: the built-in emulators (Klaviyo and MessageMedia), an in-memory keyring, a
+    throw-away data folder; the SMS gateway is connected to its emulator from the start."""
+    from engage_desktop.storage.memory_keyring import use_memory_keyring
+
+    use_memory_keyring()
+    folder = data_dir or Path(tempfile.mkdtemp(prefix="engage-demo-"))
+    klaviyo, gateway = demo_emulators()
+    mailjet = demo_mailjet(klaviyo)
+    log.info(
+        "demo: emulators at %s (Klaviyo), %s (MessageMedia) and %s (Mailjet), data in %s",
+        klaviyo.url, gateway.url, mailjet.url, folder,
+    )  # fmt: skip
+    from engage_desktop.emulator import mailjet as mj
+
+    opts = demo_options(folder, klaviyo, gateway)
     opts.demo_mailjet = (mailjet.url, mj.DEMO_API_KEY, mj.DEMO_API_SECRET)
     try:
         return run(opts, on_shown)
     finally:
         mailjet.stop()
-        emulator.stop()
+        gateway.stop()
+        klaviyo.stop()
         if data_dir is None:
             shutil.rmtree(folder, ignore_errors=True)

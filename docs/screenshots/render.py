@@ -3,7 +3,9 @@
     .venv/bin/python docs/screenshots/render.py
 
 Walks the install wizard page by page, runs the first sync, then captures every screen, the
-Klaviyo details, the settings and the sync status panel during and after a sync.
+Klaviyo details, the settings and the sync status panel during and after a sync; then sends
+an SMS to a list through the MessageMedia emulator (New Message while sending, Campaigns
+after delivery reports and replies).
 """
 
 from __future__ import annotations
@@ -21,12 +23,18 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 import httpx  # noqa: E402
 import qasync  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from engage_desktop.app import EngageApp, apply_theme, interactive_client  # noqa: E402
 from engage_desktop.core.consent import ConsentMode  # noqa: E402
+from engage_desktop.core.messaging import GatewayCredentials  # noqa: E402
 from engage_desktop.core.setup import Step  # noqa: E402
 from engage_desktop.emulator import DEMO_API_KEY, Settings  # noqa: E402
+from engage_desktop.emulator.messagemedia import DEMO_API_KEY as MM_KEY  # noqa: E402
+from engage_desktop.emulator.messagemedia import DEMO_API_SECRET as MM_SECRET  # noqa: E402
+from engage_desktop.emulator.messagemedia import MessageMediaEmulator  # noqa: E402
+from engage_desktop.emulator.messagemedia import Settings as MMSettings  # noqa: E402
 from engage_desktop.emulator.server import EmulatorThread  # noqa: E402
 from engage_desktop.storage.database import open_database  # noqa: E402
 from engage_desktop.storage.keystore import KeyStore  # noqa: E402
@@ -34,6 +42,8 @@ from engage_desktop.storage.memory_keyring import use_memory_keyring  # noqa: E4
 from engage_desktop.ui.context import AppContext  # noqa: E402
 from engage_desktop.ui.main_window import Screen  # noqa: E402
 from engage_desktop.ui.widgets.mapping_model import NAME, PATH, TYPE  # noqa: E402
+
+MATCH_START = Qt.MatchFlag.MatchStartsWith
 
 
 def shot(widget: QWidget, name: str) -> None:
@@ -49,10 +59,13 @@ async def until(check: Callable[[], bool], timeout_s: float = 60.0) -> None:
     raise TimeoutError("the screen never got there")
 
 
-async def main(app: QApplication, emulator: EmulatorThread, folder: str) -> None:
+async def main(
+    app: QApplication, emulator: EmulatorThread, folder: str, gateway: EmulatorThread
+) -> None:
     ctx = AppContext(open_database(folder), KeyStore(), interactive_client, demo=True)
     ctx.demo_key = DEMO_API_KEY
-    engage = EngageApp(ctx, Path(folder), emulator.url)
+    keys = GatewayCredentials(MM_KEY, MM_SECRET)
+    engage = EngageApp(ctx, Path(folder), emulator.url, gateway_demo=(gateway.url, keys))
     engage.window.resize(1280, 800)
     engage.start()
     await asyncio.sleep(0.3)
@@ -125,6 +138,7 @@ async def main(app: QApplication, emulator: EmulatorThread, folder: str) -> None
     )
     await asyncio.sleep(0.5)
     shot(engage.window, "12-new-message")
+    await send_and_hear(engage, gateway)
     engage.window.show_screen(Screen.HISTORY)
     engage.history.show_run(engage.history.runs.rows[0].id)
     await asyncio.sleep(0.3)
@@ -149,12 +163,58 @@ async def main(app: QApplication, emulator: EmulatorThread, folder: str) -> None
     app.quit()
 
 
+async def send_and_hear(engage: EngageApp, gateway: EmulatorThread) -> None:
+    """New Message sending to a list, then Campaigns after delivery reports and replies."""
+    screen = engage.message
+    await until(lambda: screen.gateway_ready and screen.list_choice.count() > 2)
+    newsletter = screen.list_choice.findText("Klaviyo: Newsletter", MATCH_START)
+    screen.list_choice.setCurrentIndex(newsletter)
+    screen.editor.setPlainText(
+        "Hi {first_name|there}, our summer sale starts today: 20% off everything until "
+        "Sunday. Reply STOP to opt out."
+    )
+    await until(lambda: bool(screen.preview.rows))
+    # Half the batches answer late, so that the screenshot catches the send half-way.
+    late = {"path": "/v1/messages", "kind": "delay", "count": 4, "delay_s": 4}
+    httpx.post(f"{gateway.url}/_emulator/faults", json=late)
+    flow = engage.gateway.send_flow
+    plan = await flow.confirm(screen.list_id(), screen.editor.toPlainText())
+    assert plan is not None and flow.question is not None
+    flow.question.close()
+    engage.gateway.worker.poll_now()
+    engage.ctx.spawn(flow.send(screen.list_id(), screen.editor.toPlainText(), plan))
+    progress = screen.progress
+    await until(
+        lambda: (
+            progress.campaign_id is not None
+            and progress.bar.maximum() == plan.recipients
+            and progress.bar.value() > plan.recipients // 4
+            and progress.finished is None
+        )
+    )
+    await asyncio.sleep(0.2)
+    shot(engage.window, "27-new-message-sending")
+    await until(lambda: progress.finished is not None)
+    sent = httpx.get(f"{gateway.url}/_emulator/messages").json()["messages"]
+    for message, content in zip(
+        sent[:4], ("STOP", "Is the shop open on Sunday?", "Stop.", "Thanks!"), strict=False
+    ):
+        reply = {"source_number": message["destination_number"], "content": content}
+        httpx.post(f"{gateway.url}/_emulator/replies", json=reply)
+    progress.open.click()
+    campaigns = engage.campaigns
+    await until(lambda: campaigns.campaign_replies.rowCount() == 4, timeout_s=30)
+    await asyncio.sleep(0.5)
+    shot(engage.window, "28-campaigns")
+
+
 if __name__ == "__main__":
     use_memory_keyring()
     application = QApplication([])
     apply_theme(application)
     with (
         EmulatorThread(Settings(profiles=3000, lists=6, seed=7, job_delay_s=0.2)) as emu,
+        EmulatorThread(MessageMediaEmulator(MMSettings())) as mm,
         tempfile.TemporaryDirectory() as data,
     ):
-        qasync.run(main(application, emu, data))
+        qasync.run(main(application, emu, data, mm))

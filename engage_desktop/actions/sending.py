@@ -8,6 +8,7 @@ runs on a thread of its own, so the loop it runs on stays free.
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from engage_desktop.gateway.events import GatewayEvent, SendFinished, SendRefuse
 from engage_desktop.gateway.sender import CONCURRENCY, CampaignSender, process_alive
 from engage_desktop.storage.audience import ListRef
 from engage_desktop.storage.campaign_batches import BatchRepo, UnknownBatch
+from engage_desktop.storage.campaign_views import CampaignViews
 from engage_desktop.storage.campaigns import Campaign, CampaignRepo, RecipientRow, Sender
 from engage_desktop.storage.database import Database
 
@@ -47,6 +49,10 @@ class SendingActions:
             return self.planner.find_list(ref)
         except LookupError as exc:
             raise ActionError(str(exc.args[0])) from None
+
+    def field_names(self) -> list[str]:
+        """The platform fields a message may name (besides first_name, last_name, …)."""
+        return self.planner.audience.field_names()
 
     def plan(self, list_ref: str | int | None, text: str, with_segments: bool = True) -> SendPlan:
         """Who a message to this list would reach, who not and why, and its segments."""
@@ -100,6 +106,10 @@ class SendingActions:
         """A campaign's recipients (their text, state, delivery), a page at a time."""
         return CampaignRepo(self.db).recipients(campaign_id, after_id, limit, state)
 
+    def views(self) -> CampaignViews:
+        """Read-only queries for screens (recipient ids by status, rows by id, replies)."""
+        return CampaignViews(self.db)
+
     def unknown(self, campaign_id: int) -> list[UnknownBatch]:
         """Batches whose answer was lost (delivery reports confirm the ones that went)."""
         return BatchRepo(self.db).unknown_batches(campaign_id)
@@ -119,6 +129,31 @@ class SendingActions:
             return CampaignRepo(self.db).cancel(campaign_id, self.clock(), self._alive)
         except LookupError:
             raise ActionError(f"No campaign {campaign_id}.") from None
+
+    def after_crash(self, campaign_id: int, pid: int, error: str) -> tuple[Campaign, int]:
+        """A sending process `pid` on this computer died: what it left on the wire becomes
+        unknown (never resent on its own), the rest stays pending, and the campaign is paused
+        (cancelled if a cancel was asked). Returns it and how many became unknown; a campaign
+        held by another, live sender is left alone."""
+        me = Sender(
+            f"Engage Desktop [after process {pid}]", os.getpid(), socket.gethostname(), self.clock()
+        )
+
+        def dead(held: Sender) -> bool:
+            return held.pid == pid and held.host == me.host and not process_alive(pid)
+
+        repo = CampaignRepo(self.db)
+        before = self.campaign(campaign_id)
+        if before.sender is None or before.status in (
+            CampaignStatus.PREPARING,
+            CampaignStatus.CANCELLED,
+            CampaignStatus.FINISHED,
+        ):
+            return before, 0  # it released the campaign (or never took it) before dying
+        campaign, held, lost = repo.take(campaign_id, me, dead)
+        if held is not None:
+            return campaign, 0
+        return repo.release(campaign_id, me.name, self.clock(), campaign.requests, error), lost
 
     def _alive(self, held: Sender) -> bool:
         if held.host == socket.gethostname():

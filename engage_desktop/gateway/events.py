@@ -1,11 +1,14 @@
 """What sending and polling publish: immutable snapshots and results, never deltas.
 
 The GUI's bridge turns these into signals (as it does `sync/events.py`); the command line
-prints them. `as_json()` gives each one as a plain JSON object.
+prints them. `as_json()` gives each one as a plain JSON object; `event_line` and `parse_event`
+carry them from the app's send process (`actions/send_worker.py`) to the app, one JSON line
+each.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -97,3 +100,29 @@ class PollRound:
 
 
 GatewayEvent = SendProgress | SendFinished | SendRefused | PollRound
+_KINDS: dict[str, type[SendProgress] | type[SendFinished] | type[SendRefused] | type[PollRound]] = {
+    "progress": SendProgress,
+    "finished": SendFinished,
+    "refused": SendRefused,
+    "poll": PollRound,
+}
+
+
+def event_line(event: GatewayEvent) -> str:
+    """One event as a JSON line: how a send in a child process reports to the app."""
+    kind = next(k for k, cls in _KINDS.items() if isinstance(event, cls))
+    return json.dumps({"event": kind, **asdict(event)})
+
+
+def parse_event(line: str) -> GatewayEvent | None:
+    """The event on a line written by `event_line`; None for anything else."""
+    try:
+        doc = json.loads(line)
+        cls = _KINDS[doc.pop("event")]
+        if cls is PollRound:
+            for name in ("opt_outs", "blacklist_opt_outs"):
+                doc[name] = tuple(doc.get(name, ()))
+        event: GatewayEvent = cls(**doc)
+        return event
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None

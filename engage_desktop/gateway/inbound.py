@@ -321,6 +321,9 @@ class PollLoop:
     async def run_forever(self) -> None:
         while True:
             result: PollRound | None
+            # A wake during the round (a send ended, the connection changed) makes the next
+            # wait end at once; cleared before the wait, it was lost.
+            self._wake.clear()
             try:
                 result = await self._poll()
             except Exception:  # a failure to poll must never stop the loop
@@ -342,6 +345,5 @@ class PollLoop:
         if self._sleep is not None:
             await self._sleep(seconds)
             return
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):  # the usual way a wait ends
             await asyncio.wait_for(self._wake.wait(), seconds)

@@ -103,6 +103,8 @@ class CampaignSender:
         self._skipped: Counter[str] = Counter()
         self._started = time.monotonic()
         self._last_progress = 0.0
+        self._trailing: asyncio.TimerHandle | None = None  # the held-back snapshot's turn
+        self._finished = False
 
     def stop(self) -> None:
         """Pause: claim nothing more; the batches on the wire finish and are recorded."""
@@ -178,6 +180,10 @@ class CampaignSender:
                 )
             )
             finished = self._result(final, recovered)
+            self._finished = True
+            if self._trailing is not None:
+                self._trailing.cancel()
+                self._trailing = None
             self.on_event(finished)
         return finished
 
@@ -286,7 +292,15 @@ class CampaignSender:
     def _emit(self, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._last_progress < self.progress_every_s:
+            # Too soon: this snapshot goes out when its turn comes, not with the next batch
+            # (which may be seconds away: the screen would show an old count till then).
+            if self._trailing is None:
+                wait = self.progress_every_s - (now - self._last_progress)
+                self._trailing = asyncio.get_running_loop().call_later(wait, self._emit_held)
             return
+        if self._trailing is not None:
+            self._trailing.cancel()
+            self._trailing = None
         self._last_progress = now
         elapsed = now - self._started
         rate = self._submitted / elapsed if elapsed > 0 else 0.0
@@ -307,6 +321,11 @@ class CampaignSender:
                 elapsed,
             )
         )
+
+    def _emit_held(self) -> None:
+        self._trailing = None
+        if not self._finished:
+            self._emit(force=True)
 
     def _result(self, final: Campaign, recovered: int) -> SendFinished:
         return SendFinished(

@@ -27,10 +27,12 @@ class Screen(IntEnum):
     LISTS = 2
     INTEGRATIONS = 3
     HISTORY = 4
+    CAMPAIGNS = 5
 
 
 NAV = (
     (None, "New Message", Screen.NEW_MESSAGE),
+    (None, "Campaigns", Screen.CAMPAIGNS),
     ("Contacts", "All Contacts", Screen.CONTACTS),
     ("Contacts", "Contact Lists", Screen.LISTS),
     ("Extensions", "Integrations", Screen.INTEGRATIONS),
@@ -67,6 +69,7 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("nav")
         self.stack = QStackedWidget()
         self._items: dict[Screen, QTreeWidgetItem] = {}
+        self._screens = screens
         groups: dict[str, QTreeWidgetItem] = {}
         for group, label, screen in NAV:
             parent: QTreeWidget | QTreeWidgetItem = self.nav
@@ -136,13 +139,14 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentItem(self._items[screen])
 
     def current_screen(self) -> Screen:
-        return Screen(self.stack.currentIndex())
+        current = self.stack.currentWidget()
+        return next(s for s, w in self._screens.items() if w is current)
 
     def _nav_changed(self, item: QTreeWidgetItem | None) -> None:
         value = None if item is None else item.data(0, Qt.ItemDataRole.UserRole)
         if value is None:
             return
-        self.stack.setCurrentIndex(int(value))
+        self.stack.setCurrentWidget(self._screens[Screen(int(value))])
         self.screen_shown.emit(int(value))
 
     def closeEvent(self, event: QCloseEvent) -> None:

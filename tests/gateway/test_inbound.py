@@ -219,3 +219,28 @@ async def test_the_poll_loop_backs_off_on_errors_and_pushes_after_opt_outs() -> 
         await loop.run_forever()
     assert waits == [10.0, 20.0, 5.0]  # back off, then at once while more waits, then 5 s
     assert pushes == [1] and len(seen) == 4
+
+
+async def test_a_wake_during_a_round_is_not_lost() -> None:
+    """`wake()` while a round runs (a send ended, the connection changed) starts the next
+    round at once instead of after the interval."""
+    rounds: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def poll() -> PollRound:
+        rounds.append(loop.time())
+        if len(rounds) == 1:
+            poller.wake()  # arrives while this round is still running
+        await asyncio.sleep(0.01)
+        return PollRound()
+
+    poller = PollLoop(poll, interval_s=30.0)
+    task = asyncio.create_task(poller.run_forever())
+    try:
+        for _ in range(100):
+            if len(rounds) >= 2:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+    assert len(rounds) >= 2 and rounds[1] - rounds[0] < 1.0

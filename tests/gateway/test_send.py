@@ -263,3 +263,26 @@ async def test_wrong_credentials_pause_the_campaign_with_nothing_lost(world: Wor
     assert isinstance(done, SendFinished) and done.status == "paused"
     assert "did not accept" in (done.error or "")
     assert world.actions.sending.campaign(campaign.id).counts.pending == campaign.counts.eligible
+
+
+async def test_progress_held_back_by_the_throttle_goes_out_before_a_slow_batch_answers(
+    world: World,
+) -> None:
+    """Snapshots are throttled; the newest one still reaches the screen on time, not only
+    when the next (slow) batch answers."""
+    name = world.list_name()
+    eligible = world.eligible_phones(name)
+    campaign = world.actions.sending.prepare(name, "Hi")
+    await world.fault("/v1/messages", "delay", 1, delay_s=1.5)  # the first batch is slow
+    seen: list[tuple[float, SendProgress]] = []
+    loop = asyncio.get_running_loop()
+
+    def keep(event: object) -> None:
+        if isinstance(event, SendProgress):
+            seen.append((loop.time(), event))
+
+    started = loop.time()
+    done = await send(world, campaign.id, batch_size=20, on_event=keep, progress_every_s=0.25)
+    assert done.submitted == len(eligible)
+    before_slow = [p for at, p in seen if at - started < 1.2]
+    assert before_slow and max(p.submitted for p in before_slow) == len(eligible) - 20

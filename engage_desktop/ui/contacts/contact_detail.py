@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime
 
 from PySide6.QtGui import QResizeEvent
@@ -12,6 +13,7 @@ from engage_desktop.core.consent import SmsStatus
 from engage_desktop.core.sources import source_label
 from engage_desktop.storage.contact_table import ContactDetail
 from engage_desktop.storage.contacts import SourceRecord
+from engage_desktop.storage.inbound import ReplyRow
 from engage_desktop.ui.contacts.source_records import records_html, value_text
 from engage_desktop.ui.widgets.phone_text import phone_text
 
@@ -45,15 +47,20 @@ class ContactDetailPane(QWidget):
         layout.addWidget(self.opt_out)
         self.shown: ContactDetail | None = None
         self.records: list[SourceRecord] = []
+        self.replies: list[ReplyRow] = []
         self.show_contact(None)
 
     def show_contact(
-        self, detail: ContactDetail | None, records: list[SourceRecord] | None = None
+        self,
+        detail: ContactDetail | None,
+        records: list[SourceRecord] | None = None,
+        replies: Sequence[ReplyRow] = (),
     ) -> None:
         """Show this contact as it is now (None: nothing selected), with each source's
-        record of it."""
+        record of it and its latest SMS replies."""
         self.shown = detail
         self.records = records or []
+        self.replies = list(replies)
         if detail is None:
             self.text.setHtml("<p style='color:#6b6b6b'>Select a contact to see its details.</p>")
             self.opt_out.setEnabled(False)
@@ -74,15 +81,15 @@ class ContactDetailPane(QWidget):
         inside a word (a break at a hyphen, or anywhere, reads as two addresses)."""
         bar = self.text.horizontalScrollBar()
         sources = records_html(detail, self.records)
-        self.text.setHtml(_page(detail, split_email=False) + sources)
+        self.text.setHtml(_page(detail, split_email=False, replies=self.replies) + sources)
         if self.text.document().idealWidth() > self.text.viewport().width() and "@" in (
             detail.row.email or ""
         ):
-            self.text.setHtml(_page(detail, split_email=True) + sources)
+            self.text.setHtml(_page(detail, split_email=True, replies=self.replies) + sources)
         bar.setValue(0)
 
 
-def _page(detail: ContactDetail, split_email: bool) -> str:
+def _page(detail: ContactDetail, split_email: bool, replies: Sequence[ReplyRow] = ()) -> str:
     r = detail.row
     phone = (
         _token(phone_text(r.phone))
@@ -107,6 +114,12 @@ def _page(detail: ContactDetail, split_email: bool) -> str:
     parts += [
         _field(name, _prose(value_text(value))) for name, value in sorted(detail.fields.items())
     ]
+    if replies:
+        said = "".join(
+            _prose(f"{_when(x.received_at)}: “{x.content}”" + (" — opted out" if x.keyword else ""))
+            for x in replies
+        )
+        parts.append(_field("SMS replies", said))
     parts += [
         _field(f"{source_label(s)} id", _token(ext, small=True)) for s, ext in detail.source_ids
     ]

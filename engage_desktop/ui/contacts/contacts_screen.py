@@ -204,7 +204,9 @@ class ContactsScreen(QWidget):
         records = [] if detail is None else self.ctx.actions.sources.records(detail.row.id)
         order = {s: i for i, s in enumerate(self.ctx.actions.sources.priority())}
         records.sort(key=lambda r: order.get(r.source, len(order)))  # the winner first
-        self.detail.show_contact(detail, records)
+        views = self.ctx.actions.sending.views()
+        replies = [] if contact_id is None else views.contact_replies(contact_id, 5)
+        self.detail.show_contact(detail, records, replies)
 
     def _confirm_opt_out(self) -> None:
         detail = self.detail.shown  # the contact on screen, as read when last shown

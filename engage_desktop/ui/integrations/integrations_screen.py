@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from engage_desktop.core.words import plural
 from engage_desktop.storage.connection import Connection
+from engage_desktop.ui.integrations.gateway_tile import GatewayTile
 from engage_desktop.ui.integrations.mailjet_tile import MailjetTile
 
 
@@ -93,6 +94,8 @@ class IntegrationsScreen(QWidget):
         layout.addWidget(self.klaviyo)
         self.mailjet = MailjetTile()
         layout.addWidget(self.mailjet)
+        self.gateway = GatewayTile()
+        layout.addWidget(self.gateway)
         layout.addStretch(1)
 
     def show_connection(self, conn: Connection | None, key_missing: bool = False) -> None:
