@@ -72,7 +72,7 @@ class UnknownBatch(NamedTuple):
 class BatchRepo:
     """Moves a campaign's recipients through their states, one short transaction each."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def claim(self, campaign_id: int, batch: str, now: float, size: int = 100) -> Claim:

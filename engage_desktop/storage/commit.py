@@ -62,7 +62,7 @@ class CommitResult:
 
 
 def commit_staged(
-    db: peewee.SqliteDatabase,
+    db: peewee.Database,
     run_id: int,
     plans: Sequence[SourceCommit],
     modes: dict[str, ConsentMode],
@@ -98,7 +98,7 @@ def commit_staged(
     return out
 
 
-def _commit_source(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) -> Tallies:
+def _commit_source(db: peewee.Database, merge: Merge, plan: SourceCommit) -> Tallies:
     sql = db.execute_sql
     src = plan.source
     # Only members of the synced lists become contacts; an incremental run also keeps
@@ -147,7 +147,7 @@ def _commit_source(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) 
     return tally
 
 
-def _read_differently(db: peewee.SqliteDatabase, report: MergeReport, source: str) -> None:
+def _read_differently(db: peewee.Database, report: MergeReport, source: str) -> None:
     """Numbers this source wrote nationally (or could not read) that another source wrote
     the same way and read otherwise: the same person may be two contacts."""
     prepare_raw_read(db)
@@ -160,7 +160,7 @@ def _read_differently(db: peewee.SqliteDatabase, report: MergeReport, source: st
     numbers_read_differently(db, source, report)
 
 
-def _removals(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) -> int:
+def _removals(db: peewee.Database, merge: Merge, plan: SourceCommit) -> int:
     """A proven-complete full listing: records it did not bring go (their contacts follow
     when no source has them and they did not opt out). Returns the records removed."""
     sql = db.execute_sql

@@ -59,7 +59,7 @@ class StoredRecord(NamedTuple):
 class CsvImportRepo:
     """Everything an import keeps."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     # ----- history --------------------------------------------------------------------------
@@ -239,7 +239,7 @@ class CsvImportRepo:
 
 
 @contextlib.contextmanager
-def page_cache(db: peewee.SqliteDatabase, mebibytes: int) -> Iterator[None]:
+def page_cache(db: peewee.Database, mebibytes: int) -> Iterator[None]:
     """A larger page cache for one big write: a million new contacts touch every index
     page by page, and pages pushed out of a small cache are read and written again."""
     (before,) = db.execute_sql("PRAGMA cache_size").fetchone()

@@ -31,7 +31,7 @@ class OutboxRepo:
     """Pending rows in order: claimed, then marked sent (never to be sent again) or failed
     (retried later)."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def claim(self, claimant: str, now: float, limit: int) -> list[OutboxEntry]:

@@ -115,7 +115,7 @@ CSV_HEADER = ("run", "name", "phone", "email", "field", "value", "reason", "sour
 class RunRepo:
     """Starts, finishes and lists runs; stores and reads their issues."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def start(self, trigger: str, full: bool, now: float) -> int:

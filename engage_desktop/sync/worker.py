@@ -34,6 +34,7 @@ from engage_desktop.storage.mailjet_settings import MailjetSettings, MailjetSett
 from engage_desktop.sync.engine import NotConnected, SyncEngine
 from engage_desktop.sync.events import Event, SyncRefused, SyncResult, event_line
 from engage_desktop.sync.lock import SyncLockHeld
+from engage_desktop.sync.schedule_claim import ScheduledRunTaken
 from engage_desktop.sync.sources.base import ContactSource, UnavailableSource
 from engage_desktop.sync.sources.klaviyo import KlaviyoSource
 from engage_desktop.sync.sources.mailjet import MailjetSource
@@ -135,7 +136,7 @@ async def run_once(
         engine = SyncEngine(db, klaviyo, sources=sources, who=who, on_progress=on_event)
         try:
             return await engine.run(trigger, full=full)
-        except SyncLockHeld as exc:
+        except (SyncLockHeld, ScheduledRunTaken) as exc:
             return SyncRefused(str(exc), "locked")
         except NotConnected as exc:
             return SyncRefused(str(exc), "config")
