@@ -8,6 +8,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -15,6 +16,36 @@ from engage_desktop.core.secrets import redact
 
 APP_NAME = "engage-desktop"
 DATA_DIR_ENV = "ENGAGE_DESKTOP_DATA_DIR"
+# Which database: sqlite:///path, or the team database postgresql://user@host:port/db
+# (default: the SQLite file in the data folder). `--database URL` sets it for the process and
+# the sync workers it starts.
+DATABASE_ENV = "ENGAGE_DESKTOP_DATABASE"
+
+
+def is_server_url(url: str | None) -> bool:
+    return bool(url) and str(url).startswith(("postgresql://", "postgres://"))
+
+
+def chosen_url(url: str | None = None) -> str | None:
+    """The database asked for: `url`, else $ENGAGE_DESKTOP_DATABASE; None for the default."""
+    chosen = url or os.environ.get(DATABASE_ENV) or None
+    if chosen and not (is_server_url(chosen) or chosen.startswith("sqlite:///")):
+        raise ValueError(
+            f"not a database URL: {redact(chosen)!r} "
+            "(sqlite:///path or postgresql://user@host:port/db)"
+        )
+    return chosen
+
+
+def describe_url(url: str) -> str:
+    """A database URL as shown to people and logs: never a password."""
+    parts = urlsplit(url)
+    if not is_server_url(url):
+        return url
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    user = f"{parts.username}@" if parts.username else ""
+    return f"postgresql://{user}{host}{port}{parts.path}"
 
 
 def private_files() -> None:

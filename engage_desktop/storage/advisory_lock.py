@@ -66,10 +66,14 @@ class AdvisoryLock:
     def holding(self) -> bool:
         return self._conn is not None and not self._conn.closed
 
-    def try_take(self) -> bool:
+    def try_take(self, label: str) -> bool:
+        """Take the lock if free. The session is named "engage-desktop user@host: label", so
+        whoever finds the lock taken reads who holds it from the server itself."""
         if self.holding:
             return True
-        conn = psycopg.connect(**connect_params(self.url), autocommit=True)
+        params = connect_params(self.url)
+        params["application_name"] = f"{params['application_name']}: {label}"[:63]
+        conn = psycopg.connect(**params, autocommit=True)
         try:
             for name, value in SERVER_KEEPALIVE.items():
                 conn.execute(f"SET {name} = {int(value)}")

@@ -84,7 +84,7 @@ class BatchRepo:
                 return Claim(batch, [], Counter(), stopped=True)
             (bound,) = sql(
                 "SELECT max(id) FROM (SELECT id FROM campaign_recipients WHERE campaign_id = ?"
-                " AND state = ? ORDER BY id LIMIT ?)",
+                " AND state = ? ORDER BY id LIMIT ?) AS batch",
                 (campaign_id, RecipientState.PENDING, size),
             ).fetchone()
             if bound is None:

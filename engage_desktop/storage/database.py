@@ -11,12 +11,13 @@ from typing import TypeVar
 
 import peewee
 
+from engage_desktop.config import DATABASE_ENV as DATABASE_ENV
+from engage_desktop.config import chosen_url, describe_url
+from engage_desktop.config import is_server_url as is_server_url
 from engage_desktop.storage import postgres
 from engage_desktop.storage.migrations import migrate
 
 DB_NAME = "engage.sqlite3"
-# Which database: sqlite:///path (the default: the data folder's file) or postgresql://…
-DATABASE_ENV = "ENGAGE_DESKTOP_DATABASE"
 
 BUSY_TIMEOUT_S = 15.0
 # How long a write that must not be lost (an opt-out) waits for a sync's commit to end.
@@ -26,20 +27,6 @@ PATIENT_WAIT_S = 900.0
 Database = peewee.Database
 DatabaseError = peewee.DatabaseError
 T = TypeVar("T")
-
-
-def is_server_url(url: str | None) -> bool:
-    return bool(url) and str(url).startswith(("postgresql://", "postgres://"))
-
-
-def chosen_url(url: str | None = None) -> str | None:
-    """The database asked for: `url`, else $ENGAGE_DESKTOP_DATABASE; None for the default."""
-    chosen = url or os.environ.get(DATABASE_ENV) or None
-    if chosen and not (is_server_url(chosen) or chosen.startswith("sqlite:///")):
-        raise ValueError(
-            f"not a database URL: {chosen!r} (sqlite:///path or postgresql://user@host:port/db)"
-        )
-    return chosen
 
 
 def open_database(path: Path | str, url: str | None = None) -> peewee.Database:
@@ -102,10 +89,19 @@ def is_locked(exc: BaseException) -> bool:
     )
 
 
+def lost_database(exc: BaseException) -> str:
+    """What to say when the database failed under a run: nothing of it was saved."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return (
+        f"the database could not be reached during the sync ({reason}); nothing of this run "
+        "was saved. It is used again as soon as it answers."
+    )
+
+
 def describe(db: peewee.Database) -> str:
     """Which database, as shown to people (never a password)."""
     if isinstance(db, postgres.TeamDatabase):
-        return postgres.describe(db.url)
+        return describe_url(db.url)
     return str(db.database)
 
 

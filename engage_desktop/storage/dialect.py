@@ -241,3 +241,9 @@ def _split_args(text: str) -> list[str]:
 def is_postgres(db: Any) -> bool:
     """Whether `db` is the team database (PostgreSQL) rather than this machine's SQLite."""
     return getattr(db, "engine", "sqlite") == "postgresql"
+
+
+def skip_locked(db: Any) -> str:
+    """A claim's row locks on PostgreSQL (rows another claimer holds are passed over); SQLite
+    locks the whole database for a write transaction and needs none."""
+    return " FOR UPDATE SKIP LOCKED" if is_postgres(db) else ""

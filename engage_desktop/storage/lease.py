@@ -50,12 +50,13 @@ class LeaseRepo:
         held = AdvisoryLock.holder(self.db)
         if held is None:
             return None  # a row left by a holder that died: the server freed its lock
-        if lease is None or lease.host == "":
-            lease = Lease(held.application, held.pid, held.address, held.since, 0.0)
-        # The server vouches that its session is alive: a heartbeat of now.
-        return lease._replace(
-            holder=f"{lease.holder}, connected as {held.describe()}", heartbeat_at=time.time()
-        )
+        if lease is not None and lease.holder[-10:] in held.application:  # its own row
+            who = held.application.split(":")[0]
+            return lease._replace(
+                holder=f"{lease.holder} ({who} from {held.address})", heartbeat_at=time.time()
+            )
+        # The row is not written yet (or is another's, older): the server's word alone.
+        return Lease(held.application, 0, held.address, held.since, time.time())
 
     def try_take(self, mine: Lease, may_take_over: Callable[[Lease], bool]) -> Lease | None:
         """Take the lease; returns the holder that kept us out, or None on success."""
@@ -63,7 +64,7 @@ class LeaseRepo:
             if self._advisory.holding:  # this repo holds it already: for its own holder only
                 held = self.current()
                 return None if held is None or held.holder.startswith(mine.holder) else held
-            if not self._advisory.try_take():
+            if not self._advisory.try_take(mine.holder):
                 held = self.current()
                 return held or Lease("another desktop", 0, "unknown", time.time(), time.time())
             with self.db.atomic():

@@ -21,9 +21,9 @@ reconnects.
 from __future__ import annotations
 
 import getpass
+import logging
 import socket
 from typing import Any
-from urllib.parse import urlsplit
 
 import peewee
 import psycopg
@@ -31,6 +31,8 @@ from psycopg.adapt import Dumper, Loader
 from psycopg.pq import TransactionStatus
 
 from engage_desktop.storage.dialect import to_postgres
+
+log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10
 KEEPALIVE = {
@@ -59,15 +61,6 @@ def connect_params(url: str) -> dict[str, Any]:
         "connect_timeout": CONNECT_TIMEOUT_S,
         **KEEPALIVE,
     }
-
-
-def describe(url: str) -> str:
-    """The URL as shown to people: never a password."""
-    parts = urlsplit(url)
-    host = parts.hostname or "localhost"
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{parts.username}@" if parts.username else ""
-    return f"postgresql://{user}{host}{port}{parts.path}"
 
 
 class _BoolAsInt(Dumper):
@@ -159,7 +152,20 @@ class TeamDatabase(peewee.PostgresqlDatabase):
         return conn
 
     def cursor(self, named_cursor: Any = None) -> _TranslatingCursor:
+        self._reconnect_if_lost()
         return _TranslatingCursor(self, super().cursor())
+
+    def _reconnect_if_lost(self) -> None:
+        """The server went away (restarted, the network dropped) since the last statement:
+        open a new connection — unless a transaction was open on the lost one, which must
+        fail as a whole (the server rolled it back)."""
+        if self.is_closed() or self.transaction_depth() > 0:
+            return
+        conn = self._state.conn  # type: ignore[attr-defined]
+        if conn.closed or getattr(conn, "broken", False):
+            log.info("team database connection lost: reconnecting")
+            self.close()
+            self.connect()
 
     def in_transaction(self) -> bool:
         return bool(self.transaction_depth() > 0)
@@ -169,8 +175,9 @@ class TeamDatabase(peewee.PostgresqlDatabase):
     ) -> None:
         """BEGIN; a write transaction (anything but DEFERRED) queues behind other writers and
         bumps the change counter."""
-        raw = super().cursor()
+        self._reconnect_if_lost()
         with peewee.__exception_wrapper__:  # type: ignore[attr-defined]
+            raw = super().cursor()
             raw.execute("BEGIN")
             if lock_type == "DEFERRED":
                 return

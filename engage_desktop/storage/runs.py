@@ -212,7 +212,7 @@ class RunRepo:
         cursor = self.db.execute_sql(
             "SELECT field, problem, count(*) AS n, count(DISTINCT value), min(reason)"
             f" FROM (SELECT i.field, i.value, i.reason, {_PROBLEM} AS problem"
-            " FROM sync_issues i WHERE i.run_id = ?)"
+            " FROM sync_issues i WHERE i.run_id = ?) AS issues"
             " GROUP BY field, problem ORDER BY n DESC, field, problem",
             (run_id,),
         )

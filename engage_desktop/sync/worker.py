@@ -29,7 +29,7 @@ from engage_desktop.klaviyo.ratelimit import RateBudget
 from engage_desktop.mailjet.client import MailjetClient
 from engage_desktop.mailjet.ratelimit import RateBudget as MailjetBudget
 from engage_desktop.storage.connection import Connection, ConnectionRepo
-from engage_desktop.storage.database import Database, open_database
+from engage_desktop.storage.database import Database, DatabaseError, lost_database, open_database
 from engage_desktop.storage.mailjet_settings import MailjetSettings, MailjetSettingsRepo
 from engage_desktop.sync.engine import NotConnected, SyncEngine
 from engage_desktop.sync.events import Event, SyncRefused, SyncResult, event_line
@@ -208,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         except (KeyboardInterrupt, asyncio.CancelledError):
             return 1  # the run is recorded as cancelled; the app knows it asked for that
+        except DatabaseError as exc:  # the team database's server went away mid-run
+            print(f"error: {lost_database(exc)}", file=sys.stderr)
+            return 1
         emit(outcome)
         return 0 if isinstance(outcome, SyncResult) and outcome.status == "succeeded" else 1
     finally:
