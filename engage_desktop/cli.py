@@ -31,6 +31,7 @@ from engage_desktop.config import (
     is_server_url,
     private_files,
     setup_logging,
+    use_saved_database,
 )
 from engage_desktop.core.secrets import redact
 
@@ -242,6 +243,8 @@ def _run_gui(args: argparse.Namespace) -> int:
     explicit = args.data_dir or os.environ.get(DATA_DIR_ENV)
     try:
         folder = data_dir(args.data_dir) if explicit or not args.demo else None
+        if folder is not None:
+            use_saved_database(folder)
         setup_logging(args.verbose)
     except OSError as exc:
         print(f"error: cannot use data folder: {exc}", file=sys.stderr)
@@ -298,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     try:
         folder = data_dir(args.data_dir)
+        use_saved_database(folder)
         setup_logging(args.verbose)
     except OSError as exc:
         print(f"error: {_data_folder_problem(args.data_dir or '(default)', exc)}", file=sys.stderr)

@@ -37,6 +37,36 @@ def chosen_url(url: str | None = None) -> str | None:
     return chosen
 
 
+SAVED_DATABASE = "database-url"  # in the data folder: what Settings → Database chose
+
+
+def saved_database_url(folder: Path) -> str | None:
+    """The database chosen in Settings → Database on this machine (read at start-up)."""
+    try:
+        text = (folder / SAVED_DATABASE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def save_database_url(folder: Path, url: str | None) -> None:
+    """Remember the database for the next start (None: back to the local file)."""
+    target = folder / SAVED_DATABASE
+    if url:
+        target.write_text(url + "\n", encoding="utf-8")
+        os.chmod(target, 0o600)
+    else:
+        target.unlink(missing_ok=True)
+
+
+def use_saved_database(folder: Path) -> None:
+    """At start-up: --database and $ENGAGE_DESKTOP_DATABASE first, else the saved choice."""
+    if not os.environ.get(DATABASE_ENV):
+        saved = saved_database_url(folder)
+        if saved:
+            os.environ[DATABASE_ENV] = saved
+
+
 def describe_url(url: str) -> str:
     """A database URL as shown to people and logs: never a password."""
     parts = urlsplit(url)

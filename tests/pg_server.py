@@ -150,3 +150,27 @@ def throwaway_server() -> Iterator[PgServer]:
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def fresh_database_each_time() -> Iterator[None]:
+    """Inside a test that runs on the team database, a new empty database (on the same
+    server) for what runs in this block — for tests that start over several times in one
+    test function (hypothesis examples), as SQLite's do with a new temporary folder."""
+    from engage_desktop.storage.database import DATABASE_ENV
+
+    url = os.environ.get(DATABASE_ENV)
+    if not url:
+        yield
+        return
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    name = f"t_{os.getpid()}_{next(_counter)}_x"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")  # type: ignore[arg-type]
+    os.environ[DATABASE_ENV] = f"{base}/{name}"
+    try:
+        yield
+    finally:
+        os.environ[DATABASE_ENV] = url

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engage_desktop.actions.outcomes import ActionError, Exit
 from engage_desktop.config import describe_url as describe
+from engage_desktop.config import save_database_url
 from engage_desktop.storage.changes import ChangeToken, change_token
 from engage_desktop.storage.database import (
     DB_NAME,
@@ -61,6 +62,29 @@ def move_local_data(
         ) from exc
     finally:
         target.close()
+
+
+@dataclass(frozen=True)
+class DatabaseInUse:
+    """Which database this app runs on, for Settings → Database."""
+
+    shown: str  # the URL or the file, never a password
+    team: bool  # the team database (PostgreSQL)
+    local_folder: Path | None  # the data folder of the SQLite file in use (None: on a server)
+
+
+def database_in_use(db: Database) -> DatabaseInUse:
+    if isinstance(db, TeamDatabase):
+        return DatabaseInUse(describe(db.url), True, None)
+    path = Path(str(db.database))
+    return DatabaseInUse(str(path), False, path.parent)
+
+
+def choose_database(folder: Path, url: str | None) -> None:
+    """Use this database from the next start on (None: this computer's file again)."""
+    if url and not is_server_url(url):
+        raise ActionError("Not a team database address: postgresql://user@host:port/db")
+    save_database_url(folder, url)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import peewee
 
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.storage import groups
+from engage_desktop.storage.dialect import refresh_statistics
 from engage_desktop.storage.merge import RECORD_SELECT, Merge, Record, Tallies
 from engage_desktop.storage.merge_report import (
     MergeReport,
@@ -61,6 +62,9 @@ class CommitResult:
     issues: int
 
 
+STAGING_TABLES = ("staged_records", "staged_members", "staged_issues", "staged_kept")
+
+
 def commit_staged(
     db: peewee.Database,
     run_id: int,
@@ -73,6 +77,7 @@ def commit_staged(
     `modes`: consent modes that differ from the stored ones (the others are read)."""
     out: dict[str, CommitResult] = {}
     report = report if report is not None else MergeReport(db, run_id=run_id)
+    refresh_statistics(db, STAGING_TABLES)  # the staging area was just filled
     with db.atomic():
         groups.prepare(db)
         merge = Merge(db, run_id, now, modes, report=report)

@@ -445,6 +445,24 @@ def V7(db: peewee.Database) -> None:
         " LANGUAGE sql IMMUTABLE AS $$ SELECT doc::jsonb #>> string_to_array("
         " replace(regexp_replace(path, '^\\$\\.?', ''), '\"', ''), '.') $$"
     )
+    # The table's sorts, as contact_table.py writes them (SQLite's NULLs-first order, the id
+    # last): indexes PostgreSQL can walk in that order, index-only, instead of sorting.
+    for name, columns, where in (
+        ("name", "last_name NULLS FIRST, first_name NULLS FIRST, email NULLS FIRST, id", ""),
+        (
+            "first",
+            "first_name NULLS FIRST, email NULLS FIRST, id",
+            "last_name IS NULL",
+        ),
+        ("nameless", "email NULLS FIRST, id", "last_name IS NULL AND first_name IS NULL"),
+        ("phone", "phone NULLS FIRST, id", ""),
+        ("email", "email NULLS FIRST, id", ""),
+        ("updated", "updated_at NULLS FIRST, id", ""),
+    ):
+        db.cursor().execute_raw(
+            f"CREATE INDEX IF NOT EXISTS contacts_by_{name} ON contacts ({columns})"
+            + (f" WHERE {where}" if where else "")
+        )
     db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for column in ("last_name", "first_name", "email"):
         db.execute_sql(
