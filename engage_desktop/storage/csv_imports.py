@@ -207,8 +207,9 @@ class CsvImportRepo:
             " WITHOUT ROWID"
         )
         left = sql(
-            "DELETE FROM record_members WHERE list_id = ? AND source = ? AND external_id NOT IN"
-            " (SELECT external_id FROM import_seen) RETURNING external_id",
+            "DELETE FROM record_members WHERE list_id = ? AND source = ? AND NOT EXISTS"
+            " (SELECT 1 FROM import_seen i WHERE i.external_id = record_members.external_id)"
+            " RETURNING external_id",
             (list_id, CSV),
         ).fetchall()
         gone_ids = [r[0] for r in left]
