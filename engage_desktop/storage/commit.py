@@ -17,7 +17,7 @@ import peewee
 
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.storage import groups
-from engage_desktop.storage.dialect import refresh_statistics
+from engage_desktop.storage.dialect import not_among, refresh_statistics
 from engage_desktop.storage.merge import RECORD_SELECT, Merge, Record, Tallies
 from engage_desktop.storage.merge_report import (
     MergeReport,
@@ -111,14 +111,16 @@ def _commit_source(db: peewee.Database, merge: Merge, plan: SourceCommit) -> Tal
     keep_known = (
         ""
         if plan.full
-        else " AND NOT EXISTS (SELECT 1 FROM contact_sources k WHERE k.source = ?"
-        " AND k.external_id = staged_records.external_id)"
+        else " AND "
+        + not_among(
+            db, "staged_records.external_id", "contact_sources", "external_id", "x.source = ?"
+        )
     )
-    # NOT EXISTS, not NOT IN (SELECT …): the same here (the ids are never NULL), and an
-    # anti-join on PostgreSQL, where a NOT IN over 100,000 ids is a nested scan (minutes).
     sql(
-        "DELETE FROM staged_records WHERE source = ? AND NOT EXISTS (SELECT 1 FROM"
-        " staged_members m WHERE m.source = ? AND m.external_id = staged_records.external_id)"
+        "DELETE FROM staged_records WHERE source = ? AND "
+        + not_among(
+            db, "staged_records.external_id", "staged_members", "external_id", "x.source = ?"
+        )
         + keep_known,
         (src, src) if plan.full else (src, src, src),
     )
@@ -192,11 +194,13 @@ def _removals(db: peewee.Database, merge: Merge, plan: SourceCommit) -> int:
     )
     gone = sql(
         "DELETE FROM contact_sources WHERE source = ?"
-        " AND NOT EXISTS (SELECT 1 FROM staged_records r WHERE r.source = ?"
-        " AND r.external_id = contact_sources.external_id)"
-        " AND NOT EXISTS (SELECT 1 FROM staged_kept k WHERE k.source = ?"
-        " AND k.external_id = contact_sources.external_id)"
-        " RETURNING contact_id",
+        " AND "
+        + not_among(
+            db, "contact_sources.external_id", "staged_records", "external_id", "x.source = ?"
+        )
+        + " AND "
+        + not_among(db, "contact_sources.external_id", "staged_kept", "external_id", "x.source = ?")
+        + " RETURNING contact_id",
         (src, src, src),
     ).fetchall()
     contacts = {int(r[0]) for r in gone}

@@ -12,6 +12,7 @@ import peewee
 
 from engage_desktop.core.groups import group_name
 from engage_desktop.core.sources import CSV
+from engage_desktop.storage.dialect import not_among
 from engage_desktop.storage.merge_rows import STORED_SELECT, chunks
 
 MAX_KEPT_ISSUES = 10_000  # problem rows kept per import (all are counted)
@@ -207,9 +208,9 @@ class CsvImportRepo:
             " WITHOUT ROWID"
         )
         left = sql(
-            "DELETE FROM record_members WHERE list_id = ? AND source = ? AND NOT EXISTS"
-            " (SELECT 1 FROM import_seen i WHERE i.external_id = record_members.external_id)"
-            " RETURNING external_id",
+            "DELETE FROM record_members WHERE list_id = ? AND source = ? AND "
+            + not_among(self.db, "record_members.external_id", "import_seen", "external_id", "true")
+            + " RETURNING external_id",
             (list_id, CSV),
         ).fetchall()
         gone_ids = [r[0] for r in left]

@@ -255,3 +255,13 @@ def refresh_statistics(db: Any, tables: tuple[str, ...]) -> None:
     slower). SQLite plans without them."""
     if is_postgres(db):
         db.cursor().execute_raw(f"ANALYZE {', '.join(tables)}")
+
+
+def not_among(db: Any, column: str, table: str, key: str, where: str) -> str:
+    """`column` is not one of `table.key` in the rows matching `where` (written on the alias
+    `x`): `NOT IN (SELECT …)` on SQLite, which builds a temporary index for it; `NOT EXISTS`
+    on PostgreSQL, an anti-join there (its NOT IN over 100,000 ids is a nested scan that ran
+    for minutes). The keys are never NULL, so the two mean the same."""
+    if is_postgres(db):
+        return f"NOT EXISTS (SELECT 1 FROM {table} x WHERE {where} AND x.{key} = {column})"
+    return f"{column} NOT IN (SELECT x.{key} FROM {table} x WHERE {where})"
