@@ -118,3 +118,16 @@ def test_database_test_says_what_the_server_holds(pg_url: str) -> None:
     assert check.ok and "PostgreSQL" in check.message
     bad = try_connection(pg_url.rsplit(":", 1)[0] + ":1/nowhere")
     assert not bad.ok and "Cannot connect" in bad.message
+
+
+def test_the_command_line_moves_and_tests(
+    synced: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["--data-dir", str(synced), "database", "test", "--url", pg_url]) == 0
+    assert "empty" in capsys.readouterr().out
+    assert main(["--data-dir", str(synced), "database", "move", "--to", pg_url]) == 0
+    out, err = capsys.readouterr()
+    assert "Moved" in out and "count checked" in out and "contacts:" in err
+    assert main(["--data-dir", str(synced), "--database", pg_url, "status"]) == 0
+    assert main(["--database", "mysql://x", "status"]) == 2
