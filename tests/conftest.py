@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -72,3 +73,15 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     else:
         monkeypatch.delenv(DATABASE_ENV, raising=False)
     return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _database_env_restored() -> Iterator[None]:
+    """`main(["--database", URL, …])` sets ENGAGE_DESKTOP_DATABASE for its process (its sync
+    workers inherit it): in a test, the next test must not."""
+    before = os.environ.get(DATABASE_ENV)
+    yield
+    if before is None:
+        os.environ.pop(DATABASE_ENV, None)
+    else:
+        os.environ[DATABASE_ENV] = before
