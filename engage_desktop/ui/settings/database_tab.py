@@ -4,10 +4,10 @@ The choice takes effect at the next start."""
 
 from __future__ import annotations
 
-import time
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -33,21 +33,23 @@ from engage_desktop.ui.context import AppContext
 PROGRESS_EVERY_S = 0.1  # the bar is redrawn at most ten times a second
 
 
-class MoveProgressBridge(QObject):
-    """Carries the move's progress from its worker thread to the widgets (a queued signal),
-    at most ten snapshots a second; a table's last one always."""
-
-    progressed = Signal(str, int, int)  # table, rows copied, rows in the table
+class MoveProgressSnapshot:
+    """The move's progress as its worker thread reports it: the latest count per table, read
+    by the widget's timer on the GUI thread (no Qt call from the worker at all)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self._last = 0.0
+        self._lock = threading.Lock()
+        self.tables: dict[str, tuple[int, int]] = {}
+        self.latest: tuple[str, int, int] | None = None
 
     def report(self, table: str, copied: int, total: int) -> None:  # on the worker thread
-        now = time.monotonic()
-        if copied >= total or now - self._last >= PROGRESS_EVERY_S:
-            self._last = now
-            self.progressed.emit(table, copied, total)
+        with self._lock:
+            self.tables[table] = (copied, total)
+            self.latest = (table, copied, total)
+
+    def read(self) -> tuple[str, int, int] | None:
+        with self._lock:
+            return self.latest
 
 
 class DatabaseSettingsBox(QGroupBox):
@@ -86,13 +88,19 @@ class DatabaseSettingsBox(QGroupBox):
         form.addRow(self.progress)
         form.addRow(self.result)
         form.addRow(note)
-        self.bridge = MoveProgressBridge()
-        self.bridge.progressed.connect(self.show_progress)
+        self.snapshot = MoveProgressSnapshot()
+        # Widgets render snapshots at most ten times a second (STYLE.md).
+        self.redraw = QTimer(self, interval=int(PROGRESS_EVERY_S * 1000))
+        self.redraw.timeout.connect(self.show_progress)
         self.test_button.clicked.connect(lambda: self.tasks.spawn(self.test()))
         self.move_button.clicked.connect(lambda: self.tasks.spawn(self.move_data()))
         self.use_button.clicked.connect(lambda: self.tasks.spawn(self.use()))
 
-    def show_progress(self, table: str, copied: int, total: int) -> None:
+    def show_progress(self) -> None:
+        latest = self.snapshot.read()
+        if latest is None:
+            return
+        table, copied, total = latest
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(min(copied, max(total, 1)))
         self.progress.setFormat(f"{table}: {copied:,} of {total:,}")
@@ -113,15 +121,19 @@ class DatabaseSettingsBox(QGroupBox):
         self.move_button.setEnabled(False)
         self.progress.setVisible(True)
         self.result.setText("Moving this computer's data to the server…")
+        self.snapshot = MoveProgressSnapshot()
+        self.redraw.start()
         try:
             report = await self.ctx.blocking_io(
-                lambda: move_local_data(self.folder, url, self.bridge.report)
+                lambda: move_local_data(self.folder, url, self.snapshot.report)
             )
         except ActionError as exc:
             self.result.setText(exc.message)
             self.move_button.setEnabled(True)
             return None
         finally:
+            self.redraw.stop()
+            self.show_progress()
             self.progress.setVisible(False)
         self.result.setText(
             f"Moved {report.total:,} rows; every table's count checked. Press "
