@@ -21,7 +21,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Several desktops can share one PostgreSQL database (see README, 'A team "
         "database'). Point each desktop at it with --database URL or ENGAGE_DESKTOP_DATABASE.",
     )
-    what = db.add_subparsers(dest="database_command", metavar="ACTION", required=True)
+    what = db.add_subparsers(
+        dest="database_command", metavar="ACTION", required=True, help="test or move"
+    )
     t = what.add_parser("test", parents=[common], help="connect to a server and say what it holds")
     t.add_argument("--url", required=True, help="postgresql://user@host:port/db")
     m = what.add_parser(
