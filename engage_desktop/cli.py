@@ -18,9 +18,21 @@ from engage_desktop import __version__
 from engage_desktop.actions import EXIT_TABLE, ActionError, Exit
 from engage_desktop.commands import add_parsers, build_actions, interactive_client_factory
 from engage_desktop.commands import run as run_command
+from engage_desktop.commands_database import add_parsers as add_database_parsers
+from engage_desktop.commands_database import run as run_database_command
 from engage_desktop.commands_gateway import add_parsers as add_gateway_parsers
 from engage_desktop.commands_sources import add_parsers as add_source_parsers
-from engage_desktop.config import DATA_DIR_ENV, data_dir, private_files, setup_logging
+from engage_desktop.config import (
+    DATA_DIR_ENV,
+    DATABASE_ENV,
+    chosen_url,
+    data_dir,
+    describe_url,
+    is_server_url,
+    private_files,
+    setup_logging,
+    use_saved_database,
+)
 from engage_desktop.core.secrets import redact
 
 log = logging.getLogger(__name__)
@@ -36,6 +48,13 @@ def _common() -> argparse.ArgumentParser:
         metavar="DIR",
         default=argparse.SUPPRESS,
         help=f"where the database lives (env {DATA_DIR_ENV}; default: your user data folder)",
+    )
+    common.add_argument(
+        "--database",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help=f"the team database, postgresql://user@host:port/db (env {DATABASE_ENV}; "
+        "default: the SQLite file in the data folder)",
     )
     common.add_argument(
         "-v",
@@ -60,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         metavar="DIR",
         help=f"where the database lives (env {DATA_DIR_ENV}; default: your user data folder)",
+    )
+    p.add_argument(
+        "--database",
+        metavar="URL",
+        help=f"the team database, postgresql://user@host:port/db (env {DATABASE_ENV}; "
+        "default: the SQLite file in the data folder)",
     )
     p.add_argument(
         "--demo",
@@ -116,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     providers = add_parsers(sub, common)
     add_gateway_parsers(sub, common, providers)
     add_source_parsers(sub, common, providers)
+    add_database_parsers(sub, common)
     return p
 
 
@@ -217,6 +243,8 @@ def _run_gui(args: argparse.Namespace) -> int:
     explicit = args.data_dir or os.environ.get(DATA_DIR_ENV)
     try:
         folder = data_dir(args.data_dir) if explicit or not args.demo else None
+        if folder is not None:
+            use_saved_database(folder)
         setup_logging(args.verbose)
     except OSError as exc:
         print(f"error: cannot use data folder: {exc}", file=sys.stderr)
@@ -236,6 +264,13 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 
 def _data_folder_problem(folder: Path | str, exc: BaseException) -> str:
+    url = chosen_url()
+    if url and is_server_url(url):
+        return (
+            f"cannot use the team database {describe_url(url)}: {redact(str(exc))}. Nothing "
+            f"was half-saved (a run under way failed as a whole). Check that the server is "
+            f"running and reachable, or choose another with --database."
+        )
     return (
         f"cannot use the data folder {folder}: {redact(str(exc))}. Check that it exists and "
         f"that you may write to it, or choose another with --data-dir."
@@ -247,6 +282,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.data_dir = getattr(args, "data_dir", None)
     args.verbose = getattr(args, "verbose", 0) or 0
+    if getattr(args, "database", None):  # every open, this process's and its sync workers'
+        os.environ[DATABASE_ENV] = args.database
+    try:
+        chosen_url()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return Exit.CONFIG
     if args.command is None:
         return _run_gui(args)
     try:
@@ -259,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     try:
         folder = data_dir(args.data_dir)
+        use_saved_database(folder)
         setup_logging(args.verbose)
     except OSError as exc:
         print(f"error: {_data_folder_problem(args.data_dir or '(default)', exc)}", file=sys.stderr)
@@ -268,6 +311,8 @@ def _main(args: argparse.Namespace) -> int:
         return _run_emulator(args)
     if args.command == "verify-key":
         return _verify_key(args)
+    if args.command == "database":
+        return run_database_command(args, folder)
     from engage_desktop.storage.database import DB_NAME, DatabaseError, open_database
 
     created = not (folder / DB_NAME).exists()

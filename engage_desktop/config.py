@@ -8,6 +8,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -15,6 +16,66 @@ from engage_desktop.core.secrets import redact
 
 APP_NAME = "engage-desktop"
 DATA_DIR_ENV = "ENGAGE_DESKTOP_DATA_DIR"
+# Which database: sqlite:///path, or the team database postgresql://user@host:port/db
+# (default: the SQLite file in the data folder). `--database URL` sets it for the process and
+# the sync workers it starts.
+DATABASE_ENV = "ENGAGE_DESKTOP_DATABASE"
+
+
+def is_server_url(url: str | None) -> bool:
+    return bool(url) and str(url).startswith(("postgresql://", "postgres://"))
+
+
+def chosen_url(url: str | None = None) -> str | None:
+    """The database asked for: `url`, else $ENGAGE_DESKTOP_DATABASE; None for the default."""
+    chosen = url or os.environ.get(DATABASE_ENV) or None
+    if chosen and not (is_server_url(chosen) or chosen.startswith("sqlite:///")):
+        raise ValueError(
+            f"not a database URL: {redact(chosen)!r} "
+            "(sqlite:///path or postgresql://user@host:port/db)"
+        )
+    return chosen
+
+
+SAVED_DATABASE = "database-url"  # in the data folder: what Settings → Database chose
+
+
+def saved_database_url(folder: Path) -> str | None:
+    """The database chosen in Settings → Database on this machine (read at start-up)."""
+    try:
+        text = (folder / SAVED_DATABASE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def save_database_url(folder: Path, url: str | None) -> None:
+    """Remember the database for the next start (None: back to the local file)."""
+    target = folder / SAVED_DATABASE
+    if url:
+        target.write_text(url + "\n", encoding="utf-8")
+        os.chmod(target, 0o600)
+    else:
+        target.unlink(missing_ok=True)
+
+
+def use_saved_database(folder: Path) -> None:
+    """At start-up: --database and $ENGAGE_DESKTOP_DATABASE first, else the saved choice."""
+    if not os.environ.get(DATABASE_ENV):
+        saved = saved_database_url(folder)
+        if saved:
+            os.environ[DATABASE_ENV] = saved
+
+
+def describe_url(url: str) -> str:
+    """A database URL as shown to people and logs: never a password."""
+    parts = urlsplit(url)
+    if not is_server_url(url):
+        return url
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    user = f"{parts.username}@" if parts.username else ""
+    return f"postgresql://{user}{host}{port}{parts.path}"
 
 
 def private_files() -> None:

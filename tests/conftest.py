@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -9,6 +10,8 @@ import pytest
 
 from engage_desktop.emulator import DEMO_API_KEY, KlaviyoEmulator, Settings
 from engage_desktop.emulator.server import EmulatorThread
+from engage_desktop.storage.database import DATABASE_ENV
+from tests.pg_server import PgServer, throwaway_server
 
 HEADERS = {"Authorization": f"Klaviyo-API-Key {DEMO_API_KEY}", "revision": "2026-07-15"}
 
@@ -43,3 +46,42 @@ def live(live_emulator: EmulatorThread) -> EmulatorThread:
         json={"latency_ms": 0, "rate_limits": True, "job_delay_s": 0.05},
     ).raise_for_status()
     return live_emulator
+
+
+# The team database (issue 15): suites that request `engine` (autouse in tests/storage and
+# tests/sync) run once on SQLite and once on a throwaway PostgreSQL server.
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    with throwaway_server() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A fresh, empty database on the throwaway server."""
+    return pg_server.fresh_url()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every database this test opens (and its subprocesses) is SQLite, or PostgreSQL."""
+    if request.param == "postgresql":
+        if request.node.get_closest_marker("sqlite_only"):
+            pytest.skip("about SQLite itself (its file, WAL, PRAGMAs)")
+        url = request.getfixturevalue("pg_url")
+        monkeypatch.setenv(DATABASE_ENV, url)
+    else:
+        monkeypatch.delenv(DATABASE_ENV, raising=False)
+    return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _database_env_restored() -> Iterator[None]:
+    """`main(["--database", URL, …])` sets ENGAGE_DESKTOP_DATABASE for its process (its sync
+    workers inherit it): in a test, the next test must not."""
+    before = os.environ.get(DATABASE_ENV)
+    yield
+    if before is None:
+        os.environ.pop(DATABASE_ENV, None)
+    else:
+        os.environ[DATABASE_ENV] = before

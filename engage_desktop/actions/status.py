@@ -18,6 +18,7 @@ from engage_desktop.storage.lease import LeaseRepo
 from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.storage.runs import RunRecord, RunRepo
 from engage_desktop.sync.lock import run_elsewhere
+from engage_desktop.sync.schedule_claim import schedule_marks as schedule_marks
 
 FAILED = ("failed", "interrupted")
 
@@ -75,17 +76,6 @@ class Status:
 
 def when(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts).isoformat(timespec="seconds")
-
-
-def schedule_marks(runs: RunRepo) -> tuple[float | None, float | None]:
-    """(when the last successful run started, when a later failed run ended)."""
-    failure: float | None = None
-    for run in runs.recent(200):
-        if run.status == "succeeded":
-            return run.started_at, failure
-        if run.status in FAILED and failure is None:
-            failure = run.ended_at or run.started_at
-    return None, failure
 
 
 def planned_run(

@@ -87,7 +87,7 @@ ALL_CONTACTS = ListRef(None, "All contacts")
 class AudienceRepo:
     """Counts and reads a list's audience for a message."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def find_list(self, ref: str) -> ListRef:

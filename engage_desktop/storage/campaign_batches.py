@@ -72,7 +72,7 @@ class UnknownBatch(NamedTuple):
 class BatchRepo:
     """Moves a campaign's recipients through their states, one short transaction each."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def claim(self, campaign_id: int, batch: str, now: float, size: int = 100) -> Claim:
@@ -84,7 +84,7 @@ class BatchRepo:
                 return Claim(batch, [], Counter(), stopped=True)
             (bound,) = sql(
                 "SELECT max(id) FROM (SELECT id FROM campaign_recipients WHERE campaign_id = ?"
-                " AND state = ? ORDER BY id LIMIT ?)",
+                " AND state = ? ORDER BY id LIMIT ?) AS batch",
                 (campaign_id, RecipientState.PENDING, size),
             ).fetchone()
             if bound is None:

@@ -33,7 +33,7 @@ _ROW = (
 class CampaignViews:
     """Queries the Campaigns screen and the contact pane read (short, keyset or by id)."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def recipient_ids(self, campaign_id: int, status: str | None = None) -> array[int]:

@@ -137,7 +137,7 @@ def _campaign(row: tuple[Any, ...]) -> Campaign:
 class CampaignRepo:
     """Creates, reads and moves campaigns along; counts their recipients."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     # ----- preparing --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import peewee
 
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.storage import groups
+from engage_desktop.storage.dialect import not_among, refresh_statistics
 from engage_desktop.storage.merge import RECORD_SELECT, Merge, Record, Tallies
 from engage_desktop.storage.merge_report import (
     MergeReport,
@@ -62,8 +63,11 @@ class CommitResult:
     issues: int
 
 
+STAGING_TABLES = ("staged_records", "staged_members", "staged_issues", "staged_kept")
+
+
 def commit_staged(
-    db: peewee.SqliteDatabase,
+    db: peewee.Database,
     run_id: int,
     plans: Sequence[SourceCommit],
     modes: dict[str, ConsentMode],
@@ -74,6 +78,7 @@ def commit_staged(
     `modes`: consent modes that differ from the stored ones (the others are read)."""
     out: dict[str, CommitResult] = {}
     report = report if report is not None else MergeReport(db, run_id=run_id)
+    refresh_statistics(db, STAGING_TABLES)  # the staging area was just filled
     with db.atomic():
         groups.prepare(db)
         merge = Merge(db, run_id, now, modes, report=report)
@@ -99,7 +104,7 @@ def commit_staged(
     return out
 
 
-def _commit_source(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) -> Tallies:
+def _commit_source(db: peewee.Database, merge: Merge, plan: SourceCommit) -> Tallies:
     sql = db.execute_sql
     src = plan.source
     # Only members of the synced lists become contacts; an incremental run also keeps
@@ -108,11 +113,17 @@ def _commit_source(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) 
     keep_known = (
         ""
         if plan.full
-        else " AND external_id NOT IN (SELECT external_id FROM contact_sources WHERE source = ?)"
+        else " AND "
+        + not_among(
+            db, "staged_records.external_id", "contact_sources", "external_id", "x.source = ?"
+        )
     )
     sql(
-        "DELETE FROM staged_records WHERE source = ? AND external_id NOT IN"
-        " (SELECT external_id FROM staged_members WHERE source = ?)" + keep_known,
+        "DELETE FROM staged_records WHERE source = ? AND "
+        + not_among(
+            db, "staged_records.external_id", "staged_members", "external_id", "x.source = ?"
+        )
+        + keep_known,
         (src, src) if plan.full else (src, src, src),
     )
     tally = Tallies()
@@ -149,7 +160,7 @@ def _commit_source(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) 
     return tally
 
 
-def _read_differently(db: peewee.SqliteDatabase, report: MergeReport, source: str) -> None:
+def _read_differently(db: peewee.Database, report: MergeReport, source: str) -> None:
     """Numbers this source wrote nationally (or could not read) that another source wrote
     the same way and read otherwise: the same person may be two contacts."""
     prepare_raw_read(db)
@@ -162,7 +173,7 @@ def _read_differently(db: peewee.SqliteDatabase, report: MergeReport, source: st
     numbers_read_differently(db, source, report)
 
 
-def _removals(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) -> int:
+def _removals(db: peewee.Database, merge: Merge, plan: SourceCommit) -> int:
     """A proven-complete full listing: records it did not bring go (their contacts follow
     when no source has them and they did not opt out). Returns the records removed."""
     sql = db.execute_sql
@@ -185,9 +196,13 @@ def _removals(db: peewee.SqliteDatabase, merge: Merge, plan: SourceCommit) -> in
     )
     gone = sql(
         "DELETE FROM contact_sources WHERE source = ?"
-        " AND external_id NOT IN (SELECT external_id FROM staged_records WHERE source = ?)"
-        " AND external_id NOT IN (SELECT external_id FROM staged_kept WHERE source = ?)"
-        " RETURNING contact_id",
+        " AND "
+        + not_among(
+            db, "contact_sources.external_id", "staged_records", "external_id", "x.source = ?"
+        )
+        + " AND "
+        + not_among(db, "contact_sources.external_id", "staged_kept", "external_id", "x.source = ?")
+        + " RETURNING contact_id",
         (src, src, src),
     ).fetchall()
     contacts = {int(r[0]) for r in gone}

@@ -67,7 +67,7 @@ def _from_db(name: str, value: Any) -> Any:
 class ConnectionRepo:
     """Reads and writes the single connection row."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def get(self) -> Connection | None:
@@ -135,9 +135,9 @@ class ConnectionRepo:
         full = full_count is not None
         self.db.execute_sql(
             "UPDATE connection SET profiles_watermark = ?, list_watermarks = ?,"
-            " last_full_at = CASE WHEN ? THEN ? ELSE last_full_at END,"
-            " last_full_count = CASE WHEN ? THEN ? ELSE last_full_count END,"
-            " needs_full = CASE WHEN ? THEN 0 ELSE needs_full END",
+            " last_full_at = CASE WHEN ? = 1 THEN ? ELSE last_full_at END,"
+            " last_full_count = CASE WHEN ? = 1 THEN ? ELSE last_full_count END,"
+            " needs_full = CASE WHEN ? = 1 THEN 0 ELSE needs_full END",
             (wm, json.dumps(marks), full, now, full, full_count, full),
         )
 

@@ -8,7 +8,7 @@ from engage_desktop.core.consent import ConsentMode
 from engage_desktop.storage.merge import Merge
 
 
-def never_subscribed_with_a_number(db: peewee.SqliteDatabase, source: str) -> int:
+def never_subscribed_with_a_number(db: peewee.Database, source: str) -> int:
     """Contacts of this source that are not messageable only because no consent was recorded
     (Explicit consent): what Inferred consent would make messageable."""
     row = db.execute_sql(
@@ -20,7 +20,7 @@ def never_subscribed_with_a_number(db: peewee.SqliteDatabase, source: str) -> in
     return int(row[0])
 
 
-def unreadable_numbers(db: peewee.SqliteDatabase, source: str) -> list[str]:
+def unreadable_numbers(db: peewee.Database, source: str) -> list[str]:
     """Numbers of this source's records that could not be read as phone numbers (another
     default country may read some of them)."""
     rows = db.execute_sql(
@@ -32,7 +32,7 @@ def unreadable_numbers(db: peewee.SqliteDatabase, source: str) -> list[str]:
 
 
 def rederive_source(
-    db: peewee.SqliteDatabase, source: str, modes: dict[str, ConsentMode], now: float
+    db: peewee.Database, source: str, modes: dict[str, ConsentMode], now: float
 ) -> int:
     """Apply the consent rules again to every contact of this source, now (a changed consent
     mode takes effect at once, not at the next sync); returns the contacts that changed."""

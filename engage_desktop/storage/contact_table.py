@@ -17,6 +17,8 @@ import orjson
 import peewee
 
 from engage_desktop.core.consent import SmsStatus
+from engage_desktop.storage.changes import change_count
+from engage_desktop.storage.dialect import is_postgres
 
 # One background thread searches emails while the names are searched (two cores, and SQLite
 # lets go of the interpreter lock while it reads).
@@ -173,7 +175,7 @@ class ContactDetail:
 class ContactTable:
     """Id snapshots and pages of rows for the contacts screen."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
         self._kept: OrderedDict[ContactQuery, _Kept] = OrderedDict()
         self._kept_lock = threading.Lock()
@@ -199,6 +201,8 @@ class ContactTable:
         """Changes whenever what this thread's connection reads may have changed: another
         connection committed (data_version), or this one wrote (total_changes)."""
         conn = self.db.connection()
+        if is_postgres(self.db):  # every write transaction, anyone's, bumps the counter
+            return _Version(conn, change_count(self.db), 0)
         (data_version,) = conn.execute("PRAGMA data_version").fetchone()
         return _Version(conn, int(data_version), conn.total_changes)
 
@@ -208,7 +212,7 @@ class ContactTable:
         searched meanwhile on another core, in case no name matches."""
         text = q.text.strip()
         emailish = "@" in text or "." in text
-        if not text or emailish or _digits(text) or len(text.split()) > 1:
+        if is_postgres(self.db) or not text or emailish or _digits(text) or len(text.split()) > 1:
             found = self._ids(q, with_email=emailish)
             if not found and text and not emailish and not _digits(text):
                 found = self._ids(q, with_email=True)
@@ -261,7 +265,7 @@ class ContactTable:
                 clause = " WHERE " + " AND ".join(conditions) if conditions else ""
                 (found,) = self.db.execute_sql(
                     "SELECT json_group_array(id) FROM"
-                    f" (SELECT c.id FROM {source}{clause} ORDER BY {order})",
+                    f" (SELECT c.id FROM {source}{clause} ORDER BY {order}) AS found",
                     args,
                 ).fetchone()
                 ids += orjson.loads(found)
@@ -367,7 +371,10 @@ class ContactTable:
         return [label for (label,) in cursor]
 
     def data_version(self) -> int:
-        """Changes when another connection commits (a sync): time to refresh the view."""
+        """Changes when another connection commits (a sync): time to refresh the view. On
+        the team database: when anyone's write transaction commits (another desktop's too)."""
+        if is_postgres(self.db):
+            return change_count(self.db)
         (version,) = self.db.execute_sql("PRAGMA data_version").fetchone()
         return int(version)
 
@@ -375,7 +382,7 @@ class ContactTable:
 class _Version(NamedTuple):
     """What a kept snapshot was read from; the connection is held so its id is not reused."""
 
-    connection: sqlite3.Connection
+    connection: sqlite3.Connection | Any
     data_version: int
     total_changes: int
 

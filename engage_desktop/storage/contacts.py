@@ -92,7 +92,7 @@ _CONTACT_SELECT = f"SELECT {', '.join(f'c.{f}' for f in _ContactColumns._fields)
 class ContactRepo:
     """Reads contacts; marks opt-outs."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def search(

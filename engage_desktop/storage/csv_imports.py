@@ -12,6 +12,7 @@ import peewee
 
 from engage_desktop.core.groups import group_name
 from engage_desktop.core.sources import CSV
+from engage_desktop.storage.dialect import not_among
 from engage_desktop.storage.merge_rows import STORED_SELECT, chunks
 
 MAX_KEPT_ISSUES = 10_000  # problem rows kept per import (all are counted)
@@ -59,7 +60,7 @@ class StoredRecord(NamedTuple):
 class CsvImportRepo:
     """Everything an import keeps."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     # ----- history --------------------------------------------------------------------------
@@ -207,8 +208,9 @@ class CsvImportRepo:
             " WITHOUT ROWID"
         )
         left = sql(
-            "DELETE FROM record_members WHERE list_id = ? AND source = ? AND external_id NOT IN"
-            " (SELECT external_id FROM import_seen) RETURNING external_id",
+            "DELETE FROM record_members WHERE list_id = ? AND source = ? AND "
+            + not_among(self.db, "record_members.external_id", "import_seen", "external_id", "true")
+            + " RETURNING external_id",
             (list_id, CSV),
         ).fetchall()
         gone_ids = [r[0] for r in left]
@@ -239,7 +241,7 @@ class CsvImportRepo:
 
 
 @contextlib.contextmanager
-def page_cache(db: peewee.SqliteDatabase, mebibytes: int) -> Iterator[None]:
+def page_cache(db: peewee.Database, mebibytes: int) -> Iterator[None]:
     """A larger page cache for one big write: a million new contacts touch every index
     page by page, and pages pushed out of a small cache are read and written again."""
     (before,) = db.execute_sql("PRAGMA cache_size").fetchone()

@@ -29,7 +29,7 @@ class _MappingColumns(NamedTuple):
 class FieldRepo:
     """Platform fields and mappings; mapping a new name creates the field."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def mappings(self) -> list[MappingSpec]:

@@ -43,7 +43,7 @@ class ListingApplied:
 class BlacklistRepo:
     """Remembers the gateway's blacklist and what we did about each number."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def listed(self) -> set[str]:
@@ -75,8 +75,9 @@ class BlacklistRepo:
                         "INSERT INTO gateway_blacklist (phone, listed, first_seen_at,"
                         " last_seen_at, opted_out_at) VALUES (?, 1, ?, ?, ?)"
                         " ON CONFLICT (phone) DO UPDATE SET listed = 1, last_seen_at = ?,"
-                        " first_seen_at = coalesce(first_seen_at, ?),"
-                        " opted_out_at = coalesce(excluded.opted_out_at, opted_out_at)",
+                        " first_seen_at = coalesce(gateway_blacklist.first_seen_at, ?),"
+                        " opted_out_at = coalesce(excluded.opted_out_at,"
+                        " gateway_blacklist.opted_out_at)",
                         (phone, now, now, now if evidence else None, now, now),
                     )
         for i in range(0, len(gone), _CHUNK):

@@ -66,7 +66,7 @@ def _from_db(name: str, value: Any) -> Any:
 class GatewayRepo:
     """Reads and writes the single gateway row."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def get(self) -> GatewaySettings | None:

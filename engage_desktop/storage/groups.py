@@ -25,14 +25,14 @@ _STAGED = (
 )
 
 
-def prepare(db: peewee.SqliteDatabase) -> None:
+def prepare(db: peewee.Database) -> None:
     """The temporary table of contacts whose groups must be recomputed (emptied)."""
     db.execute_sql("CREATE TEMP TABLE IF NOT EXISTS regroup (contact_id INTEGER PRIMARY KEY)")
     db.execute_sql("DELETE FROM regroup")
 
 
 def upsert_lists(
-    db: peewee.SqliteDatabase,
+    db: peewee.Database,
     source: str,
     lists: Iterable[tuple[str, str, int | None]],
     now: float,
@@ -42,14 +42,15 @@ def upsert_lists(
         db.execute_sql(
             "INSERT INTO contact_lists (source, external_id, name, member_count, last_synced_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, external_id) DO UPDATE SET"
-            " name = excluded.name, member_count = coalesce(excluded.member_count, member_count),"
+            " name = excluded.name,"
+            " member_count = coalesce(excluded.member_count, contact_lists.member_count),"
             " last_synced_at = excluded.last_synced_at",
             (source, external_id, group_name(source, name), member_count, now),
         )
 
 
 def apply_memberships(
-    db: peewee.SqliteDatabase, source: str, synced: Sequence[str], complete: bool
+    db: peewee.Database, source: str, synced: Sequence[str], complete: bool
 ) -> None:
     """This run's memberships of `source` (staged_members) become the records' lists: new
     ones are added, and their contacts join those groups at once (a group more never needs a
@@ -103,7 +104,7 @@ def apply_memberships(
         )
 
 
-def forget_records(db: peewee.SqliteDatabase, source: str) -> None:
+def forget_records(db: peewee.Database, source: str) -> None:
     """Memberships of records of `source` that are no longer stored go with them."""
     db.execute_sql(
         "DELETE FROM record_members AS rm WHERE rm.source = ? AND NOT EXISTS"
@@ -113,14 +114,14 @@ def forget_records(db: peewee.SqliteDatabase, source: str) -> None:
     )
 
 
-def mark(db: peewee.SqliteDatabase, contact_ids: Iterable[int]) -> None:
+def mark(db: peewee.Database, contact_ids: Iterable[int]) -> None:
     """These contacts' groups are recomputed at the next `regroup` (records moved)."""
     db.cursor().executemany(
         "INSERT OR IGNORE INTO regroup (contact_id) VALUES (?)", [(c,) for c in contact_ids]
     )
 
 
-def regroup(db: peewee.SqliteDatabase) -> int:
+def regroup(db: peewee.Database) -> int:
     """Recompute the groups of the marked contacts from their records; returns how many."""
     sql = db.execute_sql
     (marked,) = sql("SELECT count(*) FROM regroup").fetchone()

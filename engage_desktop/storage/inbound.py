@@ -91,7 +91,7 @@ class ReportsApplied:
 class InboundRepo:
     """Stores replies and applies delivery reports."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
         self.contacts = ContactRepo(db)
 

@@ -74,7 +74,7 @@ def _from_db(name: str, value: Any) -> Any:
 class MailjetSettingsRepo:
     """Reads and writes the single Mailjet connection row."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def get(self) -> MailjetSettings | None:

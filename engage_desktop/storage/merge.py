@@ -65,7 +65,7 @@ _DETAILS = ("phone_raw", "email", "first_name", "last_name")
 class Merge:
     """Applies records to contacts and re-derives every contact they touch."""
 
-    db: peewee.SqliteDatabase
+    db: peewee.Database
     run_id: int | None
     now: float
     modes: dict[str, ConsentMode]  # consent modes; sources not named: as connected now

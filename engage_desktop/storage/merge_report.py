@@ -58,7 +58,7 @@ class MergeReportRow(NamedTuple):
 class MergeReport:
     """Collects report rows for one run or one import; `flush` writes them."""
 
-    db: peewee.SqliteDatabase
+    db: peewee.Database
     run_id: int | None = None
     import_id: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
@@ -163,7 +163,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
-def numbers_read_differently(db: peewee.SqliteDatabase, source: str, report: MergeReport) -> None:
+def numbers_read_differently(db: peewee.Database, source: str, report: MergeReport) -> None:
     """Numbers this source wrote in a national form (or could not read) that another source
     wrote the same way and read otherwise. Reads `raw_read(phone_raw, phone)`, filled by the
     caller with this run's numbers of `source`."""
@@ -182,7 +182,7 @@ def numbers_read_differently(db: peewee.SqliteDatabase, source: str, report: Mer
         report.read_differently(raw, source, mine, others)
 
 
-def prepare_raw_read(db: peewee.SqliteDatabase) -> None:
+def prepare_raw_read(db: peewee.Database) -> None:
     """The temporary table `numbers_read_differently` compares (emptied)."""
     db.execute_sql(
         "CREATE TEMP TABLE IF NOT EXISTS raw_read (phone_raw TEXT PRIMARY KEY, phone TEXT)"
@@ -195,7 +195,7 @@ _SELECT = "SELECT kind, contact_id, phone, field, value, source, others FROM mer
 
 
 def report_rows(
-    db: peewee.SqliteDatabase,
+    db: peewee.Database,
     run_id: int | None = None,
     import_id: int | None = None,
     kind: str | None = None,
@@ -209,7 +209,7 @@ def report_rows(
 
 
 def report_counts(
-    db: peewee.SqliteDatabase, run_id: int | None = None, import_id: int | None = None
+    db: peewee.Database, run_id: int | None = None, import_id: int | None = None
 ) -> dict[str, int]:
     """How many rows of each kind (merged, conflict, phone)."""
     where, args = _where(run_id, import_id, None)
@@ -222,7 +222,7 @@ def report_counts(
 
 
 def export_report_csv(
-    db: peewee.SqliteDatabase, path: Path, run_id: int | None = None, import_id: int | None = None
+    db: peewee.Database, path: Path, run_id: int | None = None, import_id: int | None = None
 ) -> int:
     """The whole report as CSV (UTF-8 with BOM, for spreadsheets); appears whole or not at
     all. Returns the rows written."""
@@ -271,7 +271,7 @@ def _row(raw: Iterable[Any]) -> MergeReportRow:
     )
 
 
-def note_raw(db: peewee.SqliteDatabase, pairs: Sequence[tuple[str, str | None]]) -> None:
+def note_raw(db: peewee.Database, pairs: Sequence[tuple[str, str | None]]) -> None:
     """Numbers as written and as read, for `numbers_read_differently` (after
     `prepare_raw_read`)."""
     db.cursor().executemany(

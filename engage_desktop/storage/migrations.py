@@ -11,13 +11,15 @@ from collections.abc import Callable, Sequence
 
 import peewee
 
+from engage_desktop.storage.dialect import is_postgres
+
 log = logging.getLogger(__name__)
 
-Step = Callable[[peewee.SqliteDatabase], None]
+Step = Callable[[peewee.Database], None]
 
 
 def _sql(*statements: str) -> Step:
-    def run(db: peewee.SqliteDatabase) -> None:
+    def run(db: peewee.Database) -> None:
         for statement in statements:
             db.execute_sql(statement)
 
@@ -431,22 +433,70 @@ V6 = _sql(
     ) WITHOUT ROWID""",
 )
 
-STEPS: Sequence[tuple[int, Step]] = ((1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6))
+
+def V7(db: peewee.Database) -> None:
+    """The team database (PostgreSQL) only: SQLite's json_extract as a SQL function (the
+    repositories call it), and trigram indexes that serve the contacts search's substring
+    LIKEs (SQLite walks its covering name index instead)."""
+    if not is_postgres(db):
+        return
+    db.execute_sql(
+        "CREATE OR REPLACE FUNCTION json_extract(doc TEXT, path TEXT) RETURNS TEXT"
+        " LANGUAGE sql IMMUTABLE AS $$ SELECT doc::jsonb #>> string_to_array("
+        " replace(regexp_replace(path, '^\\$\\.?', ''), '\"', ''), '.') $$"
+    )
+    # The table's sorts, as contact_table.py writes them (SQLite's NULLs-first order, the id
+    # last): indexes PostgreSQL can walk in that order, index-only, instead of sorting.
+    for name, columns, where in (
+        ("name", "last_name NULLS FIRST, first_name NULLS FIRST, email NULLS FIRST, id", ""),
+        (
+            "first",
+            "first_name NULLS FIRST, email NULLS FIRST, id",
+            "last_name IS NULL",
+        ),
+        ("nameless", "email NULLS FIRST, id", "last_name IS NULL AND first_name IS NULL"),
+        ("phone", "phone NULLS FIRST, id", ""),
+        ("email", "email NULLS FIRST, id", ""),
+        ("updated", "updated_at NULLS FIRST, id", ""),
+    ):
+        db.cursor().execute_raw(
+            f"CREATE INDEX IF NOT EXISTS contacts_by_{name} ON contacts ({columns})"
+            + (f" WHERE {where}" if where else "")
+        )
+    db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for column in ("last_name", "first_name", "email"):
+        db.execute_sql(
+            f"CREATE INDEX IF NOT EXISTS contacts_{column}_trgm ON contacts"
+            f" USING gin ({column} gin_trgm_ops)"
+        )
 
 
-def current_version(db: peewee.SqliteDatabase) -> int:
+STEPS: Sequence[tuple[int, Step]] = (
+    (1, V1),
+    (2, V2),
+    (3, V3),
+    (4, V4),
+    (5, V5),
+    (6, V6),
+    (7, V7),
+)
+
+
+def current_version(db: peewee.Database) -> int:
     db.execute_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     row = db.execute_sql("SELECT max(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 
 
-def migrate(db: peewee.SqliteDatabase, steps: Sequence[tuple[int, Step]] = STEPS) -> int:
+def migrate(db: peewee.Database, steps: Sequence[tuple[int, Step]] = STEPS) -> int:
     """Apply every step newer than the database; returns the version reached."""
     version = current_version(db)
     for target, step in steps:
         if target <= version:
             continue
         with db.atomic():
+            if current_version(db) >= target:  # another desktop upgraded it meanwhile
+                continue
             step(db)
             db.execute_sql("INSERT INTO schema_version (version) VALUES (?)", (target,))
         log.info("database upgraded to schema version %d", target)

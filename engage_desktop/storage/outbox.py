@@ -3,7 +3,9 @@ accepted.
 
 Two pushers (the app's and a command line `optout`, or two desktops) never send a row twice:
 a pusher claims rows in a write transaction before it sends them, and only its claim marks
-them sent. A claim left by a pusher that died is taken again after `CLAIM_TTL_S`. A row whose
+them sent. (On the team database the claim's SELECT also locks the rows it takes and skips
+rows another pusher's transaction holds: FOR UPDATE SKIP LOCKED.)
+A claim left by a pusher that died is taken again after `CLAIM_TTL_S`. A row whose
 number is no longer opted out (a newer SUBSCRIBED lifted the opt-out) is never sent: it is
 marked superseded, with the reason.
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import peewee
+
+from engage_desktop.storage.dialect import skip_locked
 
 CLAIM_TTL_S = 300.0
 _PENDING = "sent_at IS NULL AND superseded_at IS NULL"
@@ -31,7 +35,7 @@ class OutboxRepo:
     """Pending rows in order: claimed, then marked sent (never to be sent again) or failed
     (retried later)."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def claim(self, claimant: str, now: float, limit: int) -> list[OutboxEntry]:
@@ -48,7 +52,7 @@ class OutboxRepo:
             rows = sql(
                 f"SELECT id, phone, attempts FROM optout_outbox WHERE {_PENDING}"
                 f" AND next_attempt_at <= ? AND (claim IS NULL OR claimed_at < ?)"
-                f" ORDER BY id LIMIT ?",
+                f" ORDER BY id LIMIT ?{skip_locked(self.db)}",
                 (now, now - CLAIM_TTL_S, limit),
             ).fetchall()
             self.db.cursor().executemany(

@@ -26,7 +26,7 @@ class RunSourceRow(NamedTuple):
 class RunSourceRepo:
     """Per-source results of runs, and issues that belong to one source of a run."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def record(self, run_id: int, row: RunSourceRow) -> None:

@@ -115,7 +115,7 @@ CSV_HEADER = ("run", "name", "phone", "email", "field", "value", "reason", "sour
 class RunRepo:
     """Starts, finishes and lists runs; stores and reads their issues."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def start(self, trigger: str, full: bool, now: float) -> int:
@@ -212,7 +212,7 @@ class RunRepo:
         cursor = self.db.execute_sql(
             "SELECT field, problem, count(*) AS n, count(DISTINCT value), min(reason)"
             f" FROM (SELECT i.field, i.value, i.reason, {_PROBLEM} AS problem"
-            " FROM sync_issues i WHERE i.run_id = ?)"
+            " FROM sync_issues i WHERE i.run_id = ?) AS issues"
             " GROUP BY field, problem ORDER BY n DESC, field, problem",
             (run_id,),
         )

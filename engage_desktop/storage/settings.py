@@ -16,7 +16,7 @@ KEY = "app"
 class SettingsRepo:
     """Loads and saves `AppSettings` (unknown or broken values fall back to defaults)."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
+    def __init__(self, db: peewee.Database) -> None:
         self.db = db
 
     def load(self) -> AppSettings:

@@ -20,7 +20,7 @@ from engage_desktop.core.sources import CSV, KLAVIYO, MAILJET
 PRIORITY_KEY = "source_priority"
 
 
-def load_priority(db: peewee.SqliteDatabase) -> tuple[str, ...]:
+def load_priority(db: peewee.Database) -> tuple[str, ...]:
     """The stored source priority (the default when none is stored or it is unusable)."""
     row = db.execute_sql("SELECT value FROM app_settings WHERE key = ?", (PRIORITY_KEY,)).fetchone()
     if row is None:
@@ -32,7 +32,7 @@ def load_priority(db: peewee.SqliteDatabase) -> tuple[str, ...]:
         return DEFAULT_PRIORITY
 
 
-def save_priority(db: peewee.SqliteDatabase, order: tuple[str, ...]) -> None:
+def save_priority(db: peewee.Database, order: tuple[str, ...]) -> None:
     db.execute_sql(
         "INSERT INTO app_settings (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -40,7 +40,7 @@ def save_priority(db: peewee.SqliteDatabase, order: tuple[str, ...]) -> None:
     )
 
 
-def consent_modes(db: peewee.SqliteDatabase) -> dict[str, ConsentMode]:
+def consent_modes(db: peewee.Database) -> dict[str, ConsentMode]:
     """Each source's consent mode as connected now; a source not connected counts as
     Explicit (its records make nobody messageable by themselves)."""
     modes = {
@@ -55,7 +55,7 @@ def consent_modes(db: peewee.SqliteDatabase) -> dict[str, ConsentMode]:
     return modes
 
 
-def ensure_fields(db: peewee.SqliteDatabase, fields: Iterable[tuple[str, FieldType]]) -> None:
+def ensure_fields(db: peewee.Database, fields: Iterable[tuple[str, FieldType]]) -> None:
     """Platform fields a source fills (Mailjet mappings, CSV columns) exist, with their type
     (a field that exists keeps its own)."""
     db.cursor().executemany(
@@ -64,7 +64,7 @@ def ensure_fields(db: peewee.SqliteDatabase, fields: Iterable[tuple[str, FieldTy
     )
 
 
-def field_types(db: peewee.SqliteDatabase) -> dict[str, FieldType]:
+def field_types(db: peewee.Database) -> dict[str, FieldType]:
     """Every platform field's type, by name."""
     return {
         name: FieldType(kind)
@@ -72,7 +72,7 @@ def field_types(db: peewee.SqliteDatabase) -> dict[str, FieldType]:
     }
 
 
-def rederive_merged(db: peewee.SqliteDatabase, now: float) -> int:
+def rederive_merged(db: peewee.Database, now: float) -> int:
     """Derive again every contact with records from more than one source (a new priority
     decides their details now); returns the contacts that changed."""
     from engage_desktop.storage.merge import Merge  # merge reads this module's settings

@@ -57,7 +57,7 @@ _RECORD_SQL = (
 class StagingRepo:
     """One source's part of the staging area: pages written in short transactions."""
 
-    def __init__(self, db: peewee.SqliteDatabase, source: str) -> None:
+    def __init__(self, db: peewee.Database, source: str) -> None:
         self.db = db
         self.source = source
 

@@ -20,12 +20,12 @@ _SUPPRESS = (
 )
 
 
-def suppress(db: peewee.SqliteDatabase, phone: str, at: float, reason: str, origin: str) -> None:
+def suppress(db: peewee.Database, phone: str, at: float, reason: str, origin: str) -> None:
     """The number opts out (again): its opt-out stands from the newest such time."""
     db.execute_sql(_SUPPRESS, (phone, at, reason, origin))
 
 
-def queue_write_back(db: peewee.SqliteDatabase, contact_id: int, phone: str, now: float) -> None:
+def queue_write_back(db: peewee.Database, contact_id: int, phone: str, now: float) -> None:
     """Klaviyo must hear of this opt-out: one pending row per number, dated by its newest
     opt-out (a row still waiting is brought forward rather than doubled)."""
     cur = db.execute_sql(
@@ -41,7 +41,7 @@ def queue_write_back(db: peewee.SqliteDatabase, contact_id: int, phone: str, now
         )
 
 
-def lift(db: peewee.SqliteDatabase, phone: str, consent_at: float, reason: str, now: float) -> int:
+def lift(db: peewee.Database, phone: str, consent_at: float, reason: str, now: float) -> int:
     """A SUBSCRIBED recorded at `consent_at`, after the opt-out, lifts it; queued opt-outs of
     the number made before that consent are dropped, with why kept on them. Returns how many
     queued opt-outs were dropped."""
@@ -57,7 +57,7 @@ def lift(db: peewee.SqliteDatabase, phone: str, consent_at: float, reason: str, 
     return int(cur.rowcount)
 
 
-def standing(db: peewee.SqliteDatabase, phones: list[str]) -> dict[str, tuple[float, str]]:
+def standing(db: peewee.Database, phones: list[str]) -> dict[str, tuple[float, str]]:
     """The opt-outs that stand for these numbers: number -> (since, reason)."""
     out: dict[str, tuple[float, str]] = {}
     for i in range(0, len(phones), 900):
@@ -72,13 +72,13 @@ def standing(db: peewee.SqliteDatabase, phones: list[str]) -> dict[str, tuple[fl
     return out
 
 
-def is_suppressed(db: peewee.SqliteDatabase, phone: str) -> bool:
+def is_suppressed(db: peewee.Database, phone: str) -> bool:
     row = db.execute_sql(
         "SELECT 1 FROM suppressions WHERE phone = ? AND lifted_at IS NULL", (phone,)
     ).fetchone()
     return row is not None
 
 
-def suppress_many(db: peewee.SqliteDatabase, rows: list[tuple[str, float, str, str]]) -> None:
+def suppress_many(db: peewee.Database, rows: list[tuple[str, float, str, str]]) -> None:
     """`suppress` for many numbers at once: (phone, at, reason, origin) each."""
     db.cursor().executemany(_SUPPRESS, rows)

@@ -22,7 +22,7 @@ from engage_desktop.storage import suppressions
 from engage_desktop.storage.merge import Merge
 
 
-def keep_unlisted_opt_outs(db: peewee.SqliteDatabase, merge: Merge, source: str, full: bool) -> int:
+def keep_unlisted_opt_outs(db: peewee.Database, merge: Merge, source: str, full: bool) -> int:
     """Standing opt-outs for this source's staged UNSUBSCRIBED records that are about to be
     dropped as on no synced list; the contacts with those numbers derived again. Returns how
     many numbers were opted out."""

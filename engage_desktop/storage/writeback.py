@@ -34,7 +34,7 @@ def klaviyo_unaware(records: Iterable[_Record]) -> bool:
     return bool(klaviyo) and UNSUBSCRIBED not in klaviyo
 
 
-def queue_unheard(db: peewee.SqliteDatabase, contact_id: int, phone: str) -> bool:
+def queue_unheard(db: peewee.Database, contact_id: int, phone: str) -> bool:
     """Queue the number's standing opt-out for Klaviyo unless Klaviyo reported it or it is
     queued (or sent) already; True when a row was queued."""
     row = db.execute_sql(
@@ -54,7 +54,7 @@ def queue_unheard(db: peewee.SqliteDatabase, contact_id: int, phone: str) -> boo
     return True
 
 
-def queue_new(db: peewee.SqliteDatabase, rows: list[tuple[int, str, float]]) -> None:
+def queue_new(db: peewee.Database, rows: list[tuple[int, str, float]]) -> None:
     """New opt-outs Klaviyo must hear of, (contact, phone, opted out at) each: what
     `queue_write_back` does one by one (a row still waiting is brought forward)."""
     cursor = db.cursor()

@@ -32,6 +32,7 @@ from engage_desktop.sync.events import SyncProgress, SyncResult
 from engage_desktop.sync.lock import SyncLock
 from engage_desktop.sync.pusher import OptOutPusher
 from engage_desktop.sync.run_parts import Part, failure_message, part_summary, totals
+from engage_desktop.sync.schedule_claim import claim_scheduled_run
 from engage_desktop.sync.sources.base import ContactSource, NotConnected, RunContext
 from engage_desktop.sync.sources.klaviyo import KlaviyoSource
 
@@ -100,6 +101,8 @@ class SyncEngine:
                 else "Not connected to Klaviyo yet: run `engage-desktop connect` first."
             )
         async with self.lock.held():
+            if trigger == "schedule":  # another desktop may have run it meanwhile
+                claim_scheduled_run(self.db, self.clock())
             with _fewer_young_collections():
                 return await self._locked_run(usable, trigger, full)
 

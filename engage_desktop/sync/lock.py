@@ -22,10 +22,8 @@ class SyncLockHeld(Exception):
 
     def __init__(self, lease: Lease) -> None:
         since = datetime.fromtimestamp(lease.started_at).strftime("%Y-%m-%d %H:%M:%S")
-        super().__init__(
-            f"A sync is already running: {lease.holder} (process {lease.pid} on {lease.host}) "
-            f"since {since}."
-        )
+        where = f"process {lease.pid} on {lease.host}" if lease.pid else f"from {lease.host}"
+        super().__init__(f"A sync is already running: {lease.holder} ({where}) since {since}.")
         self.lease = lease
 
 

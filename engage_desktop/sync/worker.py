@@ -29,11 +29,12 @@ from engage_desktop.klaviyo.ratelimit import RateBudget
 from engage_desktop.mailjet.client import MailjetClient
 from engage_desktop.mailjet.ratelimit import RateBudget as MailjetBudget
 from engage_desktop.storage.connection import Connection, ConnectionRepo
-from engage_desktop.storage.database import Database, open_database
+from engage_desktop.storage.database import Database, DatabaseError, lost_database, open_database
 from engage_desktop.storage.mailjet_settings import MailjetSettings, MailjetSettingsRepo
 from engage_desktop.sync.engine import NotConnected, SyncEngine
 from engage_desktop.sync.events import Event, SyncRefused, SyncResult, event_line
 from engage_desktop.sync.lock import SyncLockHeld
+from engage_desktop.sync.schedule_claim import ScheduledRunTaken
 from engage_desktop.sync.sources.base import ContactSource, UnavailableSource
 from engage_desktop.sync.sources.klaviyo import KlaviyoSource
 from engage_desktop.sync.sources.mailjet import MailjetSource
@@ -135,7 +136,7 @@ async def run_once(
         engine = SyncEngine(db, klaviyo, sources=sources, who=who, on_progress=on_event)
         try:
             return await engine.run(trigger, full=full)
-        except SyncLockHeld as exc:
+        except (SyncLockHeld, ScheduledRunTaken) as exc:
             return SyncRefused(str(exc), "locked")
         except NotConnected as exc:
             return SyncRefused(str(exc), "config")
@@ -207,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         except (KeyboardInterrupt, asyncio.CancelledError):
             return 1  # the run is recorded as cancelled; the app knows it asked for that
+        except DatabaseError as exc:  # the team database's server went away mid-run
+            print(f"error: {lost_database(exc)}", file=sys.stderr)
+            return 1
         emit(outcome)
         return 0 if isinstance(outcome, SyncResult) and outcome.status == "succeeded" else 1
     finally:

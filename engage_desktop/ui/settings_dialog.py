@@ -39,6 +39,7 @@ from engage_desktop.storage.settings import SettingsRepo
 from engage_desktop.sync.mailer import MailError, send_notice
 from engage_desktop.sync.notices import Notice
 from engage_desktop.ui.context import AppContext
+from engage_desktop.ui.settings.database_tab import DatabaseSettingsBox
 from engage_desktop.ui.settings.source_priority_box import SourcePriorityBox
 
 SECURITY_LABELS = {
@@ -125,6 +126,8 @@ class SettingsDialog(QDialog):
         self.priority = SourcePriorityBox(ctx.actions.sources.priority())
         layout.addWidget(self.priority)
         layout.addWidget(self.email_on)
+        self.database = DatabaseSettingsBox(ctx)  # issue 15: the team database
+        layout.addWidget(self.database)
         layout.addWidget(self.problems)
         layout.addStretch(1)
         layout.addWidget(buttons)

@@ -101,6 +101,7 @@ def test_by_name_last_name_first_then_first_names_then_nameless(tmp_path: Path) 
     assert ids(t, text="io") == [2, 3, 5, 9, 6]  # in no name: the emails' ids, sorted
 
 
+@pytest.mark.sqlite_only
 def test_snapshots_are_kept_until_the_data_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,6 +124,7 @@ def test_snapshots_are_kept_until_the_data_changes(
     assert list(t.ids(ContactQuery(sort="updated"))) == [3, 4, 1, 2] and len(reads) == 3
 
 
+@pytest.mark.sqlite_only
 def test_every_sort_but_status_walks_an_index(tmp_path: Path) -> None:
     """At a million rows a sort of every row costs 0.4-0.7 s; a walk of an index, none."""
     t = table(tmp_path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from engage_desktop.core.consent import SmsStatus
 from engage_desktop.core.fields import FieldType
 from engage_desktop.core.mapping import MappingSpec
@@ -68,6 +70,7 @@ def test_issues_are_named_and_still_read_as_tuples(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.sqlite_only  # PostgreSQL's lock: tests/sync/test_team_lock.py
 def test_lease_is_its_row(tmp_path: Path) -> None:
     repo = LeaseRepo(open_database(tmp_path))
     mine = Lease(holder="me", pid=42, host="box", started_at=1.0, heartbeat_at=2.0)

@@ -165,3 +165,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     ):
         yield World(emulator, admin, client, db, [])
     db.close()
+
+
+@pytest.fixture(autouse=True)
+def _both_engines(engine: str) -> str:
+    """Every sync test runs on SQLite and on the team database (PostgreSQL)."""
+    return engine

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,7 +25,7 @@ from engage_desktop.emulator.server import EmulatorThread
 from engage_desktop.klaviyo.client import KlaviyoClient
 from engage_desktop.storage import database
 from engage_desktop.storage.contacts import ContactRepo
-from engage_desktop.storage.database import open_database
+from engage_desktop.storage.database import DATABASE_ENV, open_database
 from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.sync.pusher import OptOutPusher
 
@@ -47,6 +48,23 @@ def test_sigterm_records_the_run_as_cancelled(
     assert query(tmp_path, "SELECT count(*) FROM sync_lease") == [(0,)]
 
 
+def _writer_holding_the_lock(folder: Path) -> Any:
+    """Another connection in the middle of a write transaction (a sync's commit)."""
+    url = os.environ.get(DATABASE_ENV)
+    if url:  # the team database: a write transaction begins by taking the writers' row
+        import psycopg
+
+        pg = psycopg.connect(url, autocommit=True)
+        pg.execute("BEGIN")
+        pg.execute("UPDATE engage_changes SET n = n + 1")
+        return pg
+    holder = sqlite3.connect(
+        folder / "engage.sqlite3", isolation_level=None, check_same_thread=False
+    )
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
 def test_an_opt_out_during_a_long_commit_waits_for_it_and_is_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -54,10 +72,7 @@ def test_an_opt_out_during_a_long_commit_waits_for_it_and_is_kept(
     open_database(tmp_path).close()
     monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 1.0)  # a commit longer than the usual wait
     monkeypatch.setattr(database, "PATIENT_WAIT_S", 30.0)
-    holder = sqlite3.connect(
-        tmp_path / "engage.sqlite3", isolation_level=None, check_same_thread=False
-    )
-    holder.execute("BEGIN IMMEDIATE")  # the sync's commit holds the write lock …
+    holder = _writer_holding_the_lock(tmp_path)  # the sync's commit holds the write lock …
     release = threading.Timer(3.0, lambda: holder.execute("COMMIT"))  # … for 3 s
     release.start()
     started = time.monotonic()

@@ -24,6 +24,7 @@ def plant(repo: LeaseRepo, lease: Lease) -> None:
     assert repo.try_take(lease, lambda held: True) is None
 
 
+@pytest.mark.sqlite_only  # the lease row as the lock; PostgreSQL: test_team_lock.py
 def test_live_holder_on_this_host_keeps_it(tmp_path: Path) -> None:
     repo, clock = LeaseRepo(open_database(tmp_path)), Clock()
     mine = SyncLock(repo, "scheduler", clock)
@@ -33,6 +34,7 @@ def test_live_holder_on_this_host_keeps_it(tmp_path: Path) -> None:
     assert f"process {os.getppid()}" in str(info.value) and "since" in str(info.value)
 
 
+@pytest.mark.sqlite_only  # the lease row as the lock; PostgreSQL: test_team_lock.py
 def test_dead_holder_on_this_host_is_taken_over_at_once(tmp_path: Path) -> None:
     repo, clock = LeaseRepo(open_database(tmp_path)), Clock()
     mine = SyncLock(repo, "scheduler", clock)
@@ -42,6 +44,7 @@ def test_dead_holder_on_this_host_is_taken_over_at_once(tmp_path: Path) -> None:
     assert held is not None and held.holder == mine.holder
 
 
+@pytest.mark.sqlite_only  # the lease row as the lock; PostgreSQL: test_team_lock.py
 def test_other_host_after_60_s_without_heartbeat(tmp_path: Path) -> None:
     repo, clock = LeaseRepo(open_database(tmp_path)), Clock()
     mine = SyncLock(repo, "scheduler", clock)

@@ -17,6 +17,8 @@ import pytest
 from engage_desktop.cli import main
 from engage_desktop.emulator import DEMO_API_KEY, Settings
 from engage_desktop.emulator.server import EmulatorThread
+from engage_desktop.storage.database import DATABASE_ENV
+from engage_desktop.storage.dialect import to_postgres
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +82,23 @@ def start_sync(folder: Path, env: dict[str, str], *extra: str) -> subprocess.Pop
 
 
 def query(folder: Path, sql: str) -> list[tuple[object, ...]]:
+    """Read the database the processes use: the folder's SQLite file, or the team database
+    when the test runs on PostgreSQL (ENGAGE_DESKTOP_DATABASE)."""
+    url = os.environ.get(DATABASE_ENV)
+    if url:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as pg:
+            return [tuple(r) for r in pg.execute(to_postgres(sql)).fetchall()]  # type: ignore[arg-type]
     with sqlite3.connect(folder / "engage.sqlite3", timeout=30) as con:
         return con.execute(sql).fetchall()
+
+
+def intact(folder: Path) -> bool:
+    """SQLite's own check of its file; PostgreSQL's transactions need none."""
+    if os.environ.get(DATABASE_ENV):
+        return True
+    return query(folder, "PRAGMA integrity_check") == [("ok",)]
 
 
 def wait_for(condition, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
@@ -130,7 +147,7 @@ def test_kill_9_during_fetch_leaves_the_database_intact(
     wait_for(lambda: query(tmp_path, "SELECT count(*) FROM staged_records")[0][0] > 0)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
-    assert query(tmp_path, "PRAGMA integrity_check") == [("ok",)]
+    assert intact(tmp_path)
     assert query(tmp_path, "SELECT count(*) FROM contacts") == [(0,)]  # nothing half-applied
     again = start_sync(tmp_path, env)
     _, err = again.communicate(timeout=120)
@@ -151,7 +168,7 @@ def test_kill_9_during_commit_is_all_or_nothing(
             victim.send_signal(signal.SIGKILL)
             break
     victim.wait()
-    assert query(tmp_path, "PRAGMA integrity_check") == [("ok",)]
+    assert intact(tmp_path)
     contacts = query(tmp_path, "SELECT count(*) FROM contacts")[0][0]
     again = start_sync(tmp_path, env, "--full")
     _, err = again.communicate(timeout=300)

@@ -100,8 +100,9 @@ class SyncPresenter(QObject):
             panel.set_blocked(blocked)
             panel.sources = sources
         version = ContactTable(self._db).data_version()
-        if version != self._version and not self._running_here():
+        # Committed (and the run, if any, over): show the new state. A change seen while
+        # another run still holds the lock is kept for the first look after it ends.
+        if version != self._version and not self._running_here() and elsewhere is None:
             self._version = version
-            if elsewhere is None:  # committed: show the new state
-                self.committed_elsewhere.emit()
-                self.show_idle()
+            self.committed_elsewhere.emit()
+            self.show_idle()

@@ -1,0 +1,277 @@
+"""The team database: PostgreSQL through peewee and psycopg 3, speaking our SQLite SQL.
+
+Every statement a repository runs passes through `dialect.to_postgres` (one place), so the
+repositories keep one code path. Two SQLite behaviours the repositories rely on are kept:
+
+- **Writers queue** (SQLite's `BEGIN IMMEDIATE`): a write transaction starts by updating the
+  one row of `engage_changes`, which holds that row's lock until COMMIT — a second writer
+  waits for the first, whichever desktop it runs on. The same update is the **change
+  counter** other desktops poll to refresh their screens (`changes_since`): it becomes
+  visible exactly when the transaction's data does. Read transactions (`atomic("DEFERRED")`)
+  take no lock and bump nothing.
+- **A waiting write gives up** after `lock_timeout` (the busy timeout), with an error that
+  `database.is_locked` recognises; `patiently` lengthens it for an opt-out.
+
+Connections carry `application_name` (user@host, shown to whoever finds the run lock taken),
+TCP keepalives (a dead peer is noticed in about a minute) and a connect timeout. A lost
+connection fails the statement (and its transaction, rolled back by the server); the next use
+reconnects.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import re
+import socket
+from typing import Any
+
+import peewee
+import psycopg
+from psycopg.adapt import Dumper, Loader
+from psycopg.pq import TransactionStatus
+
+from engage_desktop.storage.dialect import to_postgres
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 10
+KEEPALIVE = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+# INSERT … VALUES (%s, …) with nothing after but ON CONFLICT … DO NOTHING: safe to send as
+# one multi-row VALUES (DO UPDATE is not: a key twice in one statement is an error there).
+_PLAIN_VALUES = re.compile(
+    r"(\s*INSERT\s+INTO\s+\w+\s*\([^)]*\)\s*VALUES\s*)(\((?:\s*%s\s*,)*\s*%s\s*\))"
+    r"(\s+ON\s+CONFLICT\s*(?:\([^)]*\))?\s*DO\s+NOTHING)?\s*;?\s*$",
+    re.I,
+)
+_INSERT_IDS = re.compile(r"\s*INSERT\s+INTO\s+(\w+)\s*\(([^)]*)\)", re.I)
+
+
+def who_am_i() -> str:
+    """user@host: how this desktop is named to the server (and to the other desktops)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "user"
+    return f"engage-desktop {user}@{socket.gethostname()}"[:63]
+
+
+def connect_params(url: str) -> dict[str, Any]:
+    """The libpq keywords every connection of ours uses, for this URL."""
+    return {
+        "conninfo": url,
+        "application_name": who_am_i(),
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        **KEEPALIVE,
+    }
+
+
+class _BoolAsInt(Dumper):
+    """Our booleans live in INTEGER columns (as in SQLite): send True/False as 1/0."""
+
+    oid = psycopg.adapters.types["int8"].oid
+
+    def dump(self, obj: Any) -> bytes:
+        return b"1" if obj else b"0"
+
+
+class _NumericAsNumber(Loader):
+    """sum() of integers is `numeric` in PostgreSQL: read it as int (or float), as SQLite gives."""
+
+    def load(self, data: Any) -> Any:
+        text = bytes(data).decode()
+        if text in ("NaN", "Infinity", "-Infinity"):
+            return float(text)
+        number = float(text)
+        return int(number) if "." not in text and "e" not in text.lower() else number
+
+
+class _TranslatingCursor:
+    """A psycopg cursor that takes our SQLite SQL; `lastrowid` from `RETURNING id`."""
+
+    def __init__(self, db: TeamDatabase, cursor: psycopg.Cursor[Any]) -> None:
+        self._db = db
+        self._cursor = cursor
+        self.lastrowid: int | None = None
+
+    def execute(self, sql: str, params: Any = ()) -> _TranslatingCursor:
+        statement = to_postgres(sql)
+        head = statement.lstrip()[:6].upper()
+        wants_id = head == "INSERT" and " RETURNING " not in statement.upper()
+        if wants_id and self._db.has_id(statement):
+            statement = f"{statement.rstrip().rstrip(';')} RETURNING id"
+        else:
+            wants_id = False
+        if head in _WRITES and self._db.in_transaction() is False:
+            with self._db.atomic():
+                self._cursor.execute(statement, tuple(params or ()))
+        else:
+            self._cursor.execute(statement, tuple(params or ()))
+        if wants_id:
+            row = self._cursor.fetchone()
+            self.lastrowid = None if row is None else int(row[0])
+        elif head == "INSERT":
+            self._db.after_explicit_ids(statement)
+        return self
+
+    def execute_raw(self, sql: str, params: Any = ()) -> _TranslatingCursor:
+        """PostgreSQL's own SQL (`%s` placeholders), not translated."""
+        self._cursor.execute(sql, tuple(params))
+        return self
+
+    def executemany(self, sql: str, seq: Any) -> _TranslatingCursor:
+        statement = to_postgres(sql)
+        rows = [tuple(p) for p in seq]
+        if not rows:
+            return self
+        if self._db.in_transaction() is False:
+            with self._db.atomic():
+                self._many(statement, rows)
+        else:
+            self._many(statement, rows)
+        return self
+
+    def _many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        """Plain INSERTs go as multi-row VALUES, up to 1,000 rows a statement (a round trip
+        and a plan each, instead of one per row: the commit's inserts ~5x faster); the rest
+        as psycopg's executemany (pipelined)."""
+        plain = _PLAIN_VALUES.match(statement)
+        if plain is None or len(rows) < 2:
+            self._cursor.executemany(statement, rows)
+        else:
+            head, values, tail = plain.group(1), plain.group(2), plain.group(3) or ""
+            size = max(1, min(1000, 60000 // max(1, values.count("%s"))))
+            for k in range(0, len(rows), size):
+                chunk = rows[k : k + size]
+                sql = f"{head}{', '.join([values] * len(chunk))}{tail}"
+                self._cursor.execute(sql, [v for row in chunk for v in row])
+        self._db.after_explicit_ids(statement)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def __iter__(self) -> Any:
+        return iter(self._cursor)
+
+
+class TeamDatabase(peewee.PostgresqlDatabase):
+    """PostgreSQL that runs the repositories' SQLite SQL (see the module's docstring)."""
+
+    engine = "postgresql"
+
+    def __init__(self, url: str, lock_timeout_s: float, **kwargs: Any) -> None:
+        self.url = url
+        self.lock_timeout_s = lock_timeout_s
+        self._has_id: dict[str, bool] = {}
+        super().__init__(url, prefer_psycopg3=True, **connect_params(url), **kwargs)
+
+    def _connect(self) -> Any:
+        conn = super()._connect()  # type: ignore[misc]
+        conn.adapters.register_dumper(bool, _BoolAsInt)
+        conn.adapters.register_loader("numeric", _NumericAsNumber)
+        conn.execute(f"SET lock_timeout = '{int(self.lock_timeout_s * 1000)}ms'")
+        return conn
+
+    def cursor(self, named_cursor: Any = None) -> _TranslatingCursor:
+        self._reconnect_if_lost()
+        return _TranslatingCursor(self, super().cursor())
+
+    def _reconnect_if_lost(self) -> None:
+        """The server went away (restarted, the network dropped) since the last statement:
+        open a new connection — unless a transaction was open on the lost one, which must
+        fail as a whole (the server rolled it back)."""
+        if self.is_closed() or self.transaction_depth() > 0:
+            return
+        conn = self._state.conn  # type: ignore[attr-defined]
+        if conn.closed or getattr(conn, "broken", False):
+            log.info("team database connection lost: reconnecting")
+            self.close()
+            self.connect()
+
+    def in_transaction(self) -> bool:
+        return bool(self.transaction_depth() > 0)
+
+    def begin(  # type: ignore[override]
+        self, lock_type: str | None = None, isolation_level: Any = None
+    ) -> None:
+        """BEGIN; a write transaction (anything but DEFERRED) queues behind other writers and
+        bumps the change counter."""
+        self._reconnect_if_lost()
+        with peewee.__exception_wrapper__:  # type: ignore[attr-defined]
+            raw = super().cursor()
+            raw.execute("BEGIN")
+            if lock_type == "DEFERRED":
+                return
+            try:
+                raw.execute("UPDATE engage_changes SET n = n + 1, at = extract(epoch from now())")
+            except BaseException:
+                if not raw.connection.closed:
+                    raw.execute("ROLLBACK")  # the transaction never started, for peewee
+                raise
+
+    def after_explicit_ids(self, insert: str) -> None:
+        """SQLite gives a row without an id max(id) + 1, whoever chose the ids before it; an
+        identity column counts on its own. So after rows were inserted with ids of their own
+        (the merge numbers new contacts itself), move the counter past them."""
+        match = _INSERT_IDS.match(insert)
+        if match is None or "id" not in {c.strip() for c in match.group(2).split(",")}:
+            return
+        table = match.group(1)
+        if not self.has_id(insert):
+            return
+        super().cursor().execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), m) FROM"
+            f" (SELECT max(id) AS m FROM {table}) AS top WHERE m IS NOT NULL"
+        )
+
+    def set_lock_timeout(self, seconds: float) -> None:
+        super().cursor().execute(f"SET lock_timeout = '{int(seconds * 1000)}ms'")
+
+    def has_id(self, insert: str) -> bool:
+        """Whether the INSERT's table has an `id` column (so RETURNING id gives lastrowid)."""
+        words = insert.split()
+        table = words[2].split("(")[0] if len(words) > 2 else ""
+        if table not in self._has_id:
+            row = (
+                super()
+                .cursor()
+                .execute(
+                    "SELECT count(*) FROM information_schema.columns WHERE column_name = 'id'"
+                    " AND table_name = %s AND table_schema = current_schema()",
+                    (table,),
+                )
+                .fetchone()
+            )
+            if not row or not row[0]:
+                return False  # not cached: the table may not exist yet
+            self._has_id[table] = True
+        return self._has_id[table]
+
+    def connection_lost(self) -> bool:
+        """After an error: the connection is gone (the server stopped, the network went)."""
+        if self.is_closed():
+            return False
+        conn = self._state.conn  # type: ignore[attr-defined]
+        return bool(conn.closed or conn.pgconn.transaction_status == TransactionStatus.UNKNOWN)
+
+
+def open_team_database(url: str, lock_timeout_s: float) -> TeamDatabase:
+    """Connect to the team database; the caller migrates it."""
+    db = TeamDatabase(url, lock_timeout_s)
+    db.connect(reuse_if_open=True)
+    raw = db.cursor()
+    # Without a write transaction (those need the row): opening must not queue behind a
+    # sync's commit on another desktop.
+    raw.execute_raw(
+        "CREATE TABLE IF NOT EXISTS engage_changes (id BIGINT PRIMARY KEY CHECK (id = 1),"
+        " n BIGINT NOT NULL, at DOUBLE PRECISION)"
+    )
+    if raw.execute_raw("SELECT count(*) FROM engage_changes").fetchone()[0] == 0:
+        raw.execute_raw("INSERT INTO engage_changes VALUES (1, 0, 0) ON CONFLICT DO NOTHING")
+    return db
