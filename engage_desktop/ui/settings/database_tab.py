@@ -80,7 +80,7 @@ class DatabaseSettingsBox(QGroupBox):
         )
         note.setWordWrap(True)
         form = QFormLayout(self)
-        form.addRow("Team database U&RL:", self.url)
+        form.addRow("Team &database URL:", self.url)
         buttons = QHBoxLayout()
         for button in (self.test_button, self.move_button, self.use_button):
             buttons.addWidget(button)
