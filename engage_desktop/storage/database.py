@@ -35,8 +35,7 @@ def open_database(path: Path | str, url: str | None = None) -> peewee.Database:
     `engage.sqlite3`)."""
     chosen = chosen_url(url)
     if chosen and is_server_url(chosen):
-        db = postgres.open_team_database(chosen, BUSY_TIMEOUT_S)
-        migrate(db)
+        db = postgres.open_team_database(chosen, BUSY_TIMEOUT_S, then=migrate)
         return db
     if chosen:
         path = chosen.removeprefix("sqlite:///")  # sqlite:////abs/path, sqlite:///relative

@@ -24,6 +24,7 @@ import getpass
 import logging
 import re
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import peewee
@@ -261,17 +262,32 @@ class TeamDatabase(peewee.PostgresqlDatabase):
         return bool(conn.closed or conn.pgconn.transaction_status == TransactionStatus.UNKNOWN)
 
 
-def open_team_database(url: str, lock_timeout_s: float) -> TeamDatabase:
-    """Connect to the team database; the caller migrates it."""
+SETUP_LOCK = (0x454E, 0)  # ('EN', 0): setting up or upgrading the schema, one desktop at a time
+
+
+def open_team_database(
+    url: str, lock_timeout_s: float, then: Callable[[TeamDatabase], object] | None = None
+) -> TeamDatabase:
+    """Connect to the team database and run `then` (the migrations) on it. Two desktops
+    opening a new database at once would both create its tables, and PostgreSQL's
+    `CREATE TABLE IF NOT EXISTS` is not safe against that race (a unique violation in its
+    catalog): the set-up runs under a session advisory lock, so the second waits."""
     db = TeamDatabase(url, lock_timeout_s)
     db.connect(reuse_if_open=True)
     raw = db.cursor()
-    # Without a write transaction (those need the row): opening must not queue behind a
-    # sync's commit on another desktop.
-    raw.execute_raw(
-        "CREATE TABLE IF NOT EXISTS engage_changes (id BIGINT PRIMARY KEY CHECK (id = 1),"
-        " n BIGINT NOT NULL, at DOUBLE PRECISION)"
-    )
-    if raw.execute_raw("SELECT count(*) FROM engage_changes").fetchone()[0] == 0:
-        raw.execute_raw("INSERT INTO engage_changes VALUES (1, 0, 0) ON CONFLICT DO NOTHING")
+    raw.execute_raw("SELECT pg_advisory_lock(%s, %s)", SETUP_LOCK)
+    try:
+        # Without a write transaction (those need the row): opening must not queue behind a
+        # sync's commit on another desktop.
+        raw.execute_raw(
+            "CREATE TABLE IF NOT EXISTS engage_changes (id BIGINT PRIMARY KEY CHECK (id = 1),"
+            " n BIGINT NOT NULL, at DOUBLE PRECISION)"
+        )
+        if raw.execute_raw("SELECT count(*) FROM engage_changes").fetchone()[0] == 0:
+            raw.execute_raw("INSERT INTO engage_changes VALUES (1, 0, 0) ON CONFLICT DO NOTHING")
+        if then is not None:
+            then(db)
+    finally:
+        if not db.connection_lost():
+            db.cursor().execute_raw("SELECT pg_advisory_unlock(%s, %s)", SETUP_LOCK)
     return db

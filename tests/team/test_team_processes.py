@@ -42,10 +42,11 @@ def desktop(url: str, host: str, *args: str) -> subprocess.Popen[str]:
 def test_two_desktops_race_for_the_lock_one_wins_the_other_is_told_who(pg_url: str) -> None:
     a = desktop(pg_url, "desk-a", "lock", "4")
     b = desktop(pg_url, "desk-b", "lock", "4")
-    outs = {host: p.communicate(timeout=60)[0] for host, p in (("desk-a", a), ("desk-b", b))}
+    both = {host: p.communicate(timeout=60) for host, p in (("desk-a", a), ("desk-b", b))}
+    outs = {host: out for host, (out, _) in both.items()}
     took = [h for h, out in outs.items() if out.startswith("took")]
     refused = [h for h, out in outs.items() if out.startswith("refused")]
-    assert len(took) == 1 and len(refused) == 1, outs
+    assert len(took) == 1 and len(refused) == 1, both
     message = outs[refused[0]]
     assert f"desktop on {took[0]}" in message and "since" in message
     assert f"@{took[0]}" in message  # the holder's application_name: user@its host
