@@ -19,6 +19,7 @@ import peewee
 from engage_desktop.core.consent import UNSUBSCRIBED
 from engage_desktop.core.sources import source_label
 from engage_desktop.storage import suppressions
+from engage_desktop.storage.dialect import not_among
 from engage_desktop.storage.merge import Merge
 
 
@@ -26,17 +27,17 @@ def keep_unlisted_opt_outs(db: peewee.Database, merge: Merge, source: str, full:
     """Standing opt-outs for this source's staged UNSUBSCRIBED records that are about to be
     dropped as on no synced list; the contacts with those numbers derived again. Returns how
     many numbers were opted out."""
+    members = not_among(db, "s.external_id", "staged_members", "external_id", "x.source = ?")
     known = (
         ""
         if full
-        else " AND NOT EXISTS (SELECT 1 FROM contact_sources cs WHERE cs.source = s.source"
-        " AND cs.external_id = s.external_id)"
+        else " AND "
+        + not_among(db, "s.external_id", "contact_sources", "external_id", "x.source = ?")
     )
     rows = db.execute_sql(
         "SELECT s.phone, s.consent_at FROM staged_records s WHERE s.source = ?"
-        " AND s.consent = ? AND s.phone IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staged_members m"
-        " WHERE m.source = s.source AND m.external_id = s.external_id)" + known,
-        (source, UNSUBSCRIBED),
+        f" AND s.consent = ? AND s.phone IS NOT NULL AND {members}" + known,
+        (source, UNSUBSCRIBED, source) if full else (source, UNSUBSCRIBED, source, source),
     ).fetchall()
     at_of: dict[str, float] = {}
     timeless: set[str] = set()  # a source that keeps no consent time (Mailjet): "now"
