@@ -524,7 +524,7 @@ class Merge:
             source,
             r.external_id,
             target,
-            "phone",
+            "Phone",
             r.phone,
             f"same number as another contact: merged into one ({source_label(source)})",
         )
