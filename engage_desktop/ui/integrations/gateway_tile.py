@@ -4,42 +4,27 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
 
 from engage_desktop.actions.gateway import GatewayStatus
+from engage_desktop.ui.integrations.tile_frame import TileFrame
 from engage_desktop.ui.widgets.phone_text import phone_text
 
 
-class GatewayTile(QFrame):
+class GatewayTile(TileFrame):
     """Whether SMS can be sent and through which account; Connect or See details."""
 
     connect_requested = Signal()
     details_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setObjectName("tile")
-        self.setMaximumWidth(520)
-        title = QLabel("<b style='font-size:15pt'>SMS gateway</b> — Sinch MessageMedia")
-        about = QLabel(
+        super().__init__(
+            "<b style='font-size:15pt'>SMS gateway</b> — Sinch MessageMedia",
             "Sends your messages to a list, hears replies and delivery reports, and turns "
-            "STOP replies into opt-outs that reach Klaviyo."
+            "STOP replies into opt-outs that reach Klaviyo.",
+            parent,
         )
-        about.setWordWrap(True)
-        self.state = QLabel()
-        self.state.setWordWrap(True)
-        self.button = QPushButton()
-        self.button.setMinimumWidth(140)
-        self.button.setAutoDefault(True)
-        row = QHBoxLayout()
-        row.addWidget(self.state, 1)
-        row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignRight)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addWidget(about)
-        layout.addLayout(row)
         self.button.clicked.connect(self._clicked)
         self.status: GatewayStatus | None = None
         self.show_status(None)

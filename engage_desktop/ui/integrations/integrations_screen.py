@@ -4,45 +4,29 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engage_desktop.core.words import plural
 from engage_desktop.storage.connection import Connection
 from engage_desktop.ui.integrations.gateway_tile import GatewayTile
 from engage_desktop.ui.integrations.mailjet_tile import MailjetTile
+from engage_desktop.ui.integrations.tile_frame import TileFrame
 
 
-class KlaviyoTile(QFrame):
+class KlaviyoTile(TileFrame):
     """One integration: what it does, whether it is connected, one button."""
 
     install_requested = Signal()
     details_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setObjectName("tile")
-        self.setMaximumWidth(520)
-        title = QLabel("<b style='font-size:15pt'>Klaviyo</b>")
-        about = QLabel(
+        super().__init__(
+            "<b style='font-size:15pt'>Klaviyo</b>",
             "Syncs names, phone numbers, emails, SMS consent and the fields you map from your "
-            "Klaviyo lists every 24 hours, and sends SMS opt-outs back to Klaviyo."
+            "Klaviyo lists every 24 hours, and sends SMS opt-outs back to Klaviyo.",
+            parent,
         )
-        about.setWordWrap(True)
-        self.state = QLabel()
-        self.state.setWordWrap(True)
-        self.button = QPushButton()
-        self.button.setMinimumWidth(140)
-        # Outside a dialog a push button takes Space only; Enter should press it too.
-        self.button.setAutoDefault(True)
-        row = QHBoxLayout()
-        row.addWidget(self.state, 1)
-        row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignRight)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addWidget(about)
-        layout.addLayout(row)
         self.button.clicked.connect(self._clicked)
         self._connected = False
         self.show_connection(None)

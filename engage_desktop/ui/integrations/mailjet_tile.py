@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
 
 from engage_desktop.core.words import plural
 from engage_desktop.storage.mailjet_settings import MailjetSettings
+from engage_desktop.ui.integrations.tile_frame import TileFrame
 
 
 def lists_words(settings: MailjetSettings) -> str:
@@ -15,36 +16,20 @@ def lists_words(settings: MailjetSettings) -> str:
     return "no lists" if not settings.lists else plural(len(settings.lists), "list")
 
 
-class MailjetTile(QFrame):
+class MailjetTile(TileFrame):
     """One integration: what it does, whether it is connected, one button."""
 
     install_requested = Signal()
     details_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setObjectName("tile")
-        self.setMaximumWidth(520)
-        title = QLabel("<b style='font-size:15pt'>Mailjet</b>")
-        about = QLabel(
+        super().__init__(
+            "<b style='font-size:15pt'>Mailjet</b>",
             "Syncs the contacts of your Mailjet lists — phone numbers from the property you "
             "choose, consent, names and mapped fields. A number Klaviyo also has becomes one "
-            "contact with both sources."
+            "contact with both sources.",
+            parent,
         )
-        about.setWordWrap(True)
-        self.state = QLabel()
-        self.state.setWordWrap(True)
-        self.button = QPushButton()
-        self.button.setMinimumWidth(140)
-        self.button.setAutoDefault(True)
-        row = QHBoxLayout()
-        row.addWidget(self.state, 1)
-        row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignRight)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addWidget(about)
-        layout.addLayout(row)
         self.button.clicked.connect(self._clicked)
         self._connected = False
         self.show_settings(None)
