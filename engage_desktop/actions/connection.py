@@ -17,6 +17,7 @@ from typing import Literal
 
 from engage_desktop.actions.credentials import NO_KEYRING, Credentials, KeyPlace
 from engage_desktop.actions.outcomes import ActionError, Changes, Exit, NeedsConfirmation
+from engage_desktop.actions.widening import widening
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.core.mapping import MappingSpec, validate_mappings
 from engage_desktop.core.secrets import ApiKey
@@ -27,13 +28,11 @@ from engage_desktop.klaviyo.errors import AuthenticationError, KlaviyoError
 from engage_desktop.klaviyo.models import KlaviyoList
 from engage_desktop.storage.connection import Connection, ConnectionRepo
 from engage_desktop.storage.consent_changes import (
-    never_subscribed_with_a_number,
     rederive_source,
-    unreadable_numbers,
 )
 from engage_desktop.storage.database import Database
 from engage_desktop.storage.fields import FieldRepo
-from engage_desktop.sync.phones import is_region, normalize_phone
+from engage_desktop.sync.phones import is_region
 from engage_desktop.sync.setup import ClientFactory, KeyRefused, KlaviyoSetup
 
 log = logging.getLogger(__name__)
@@ -237,30 +236,8 @@ class ConnectionActions:
         self, saved: Connection, consent: ConsentMode, region: str
     ) -> list[tuple[int, str]]:
         """What would become messageable: (how many, in words), one entry per cause."""
-        out: list[tuple[int, str]] = []
-        if saved.consent_mode is ConsentMode.EXPLICIT and consent is ConsentMode.INFERRED:
-            n = never_subscribed_with_a_number(self.db, KLAVIYO)
-            if n:
-                out.append(
-                    (
-                        n,
-                        f"{_count(n, 'contact')} who never subscribed will be able to "
-                        f"receive messages",
-                    )
-                )
-        if region != saved.default_region:
-            n = sum(
-                1 for raw in unreadable_numbers(self.db, KLAVIYO) if normalize_phone(raw, region)
-            )
-            if n:
-                out.append(
-                    (
-                        n,
-                        f"{_count(n, 'phone number')} without a country code will be "
-                        f"read as {region} numbers and may receive messages",
-                    )
-                )
-        return out
+        was = (saved.consent_mode, saved.default_region)
+        return widening(self.db, KLAVIYO, was, (consent, region))
 
     def _check_widening(
         self, saved: Connection, consent: ConsentMode, region: str, confirm: bool

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
 from engage_desktop.actions.outcomes import ActionError, Changes, Exit, NeedsConfirmation
+from engage_desktop.actions.widening import widening
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.core.fields import FieldType
 from engage_desktop.core.mapping import CONTACT_COLUMNS, MappingSpec, validate_mappings
@@ -25,14 +26,12 @@ from engage_desktop.mailjet.errors import AuthenticationError, MailjetError
 from engage_desktop.mailjet.models import Property
 from engage_desktop.storage.connection import ConnectionRepo
 from engage_desktop.storage.consent_changes import (
-    never_subscribed_with_a_number,
     rederive_source,
-    unreadable_numbers,
 )
 from engage_desktop.storage.database import Database
 from engage_desktop.storage.mailjet_settings import MailjetSettings, MailjetSettingsRepo
 from engage_desktop.storage.source_settings import ensure_fields, field_types
-from engage_desktop.sync.phones import is_region, normalize_phone
+from engage_desktop.sync.phones import is_region
 from engage_desktop.sync.sources.base import SourceList
 from engage_desktop.sync.sources.mailjet_keys import MailjetCredentials, MailjetKeys
 from engage_desktop.sync.sources.mailjet_stage import read_consent, read_phone
@@ -288,30 +287,8 @@ class MailjetActions:
         self, saved: MailjetSettings, consent: ConsentMode, region: str
     ) -> list[tuple[int, str]]:
         """What would become messageable: (how many, in words), one entry per cause."""
-        out: list[tuple[int, str]] = []
-        if saved.consent_mode is ConsentMode.EXPLICIT and consent is ConsentMode.INFERRED:
-            n = never_subscribed_with_a_number(self.db, MAILJET)
-            if n:
-                out.append(
-                    (
-                        n,
-                        f"{n:,} Mailjet contacts who never subscribed will be able to receive "
-                        f"messages",
-                    )
-                )
-        if region != saved.default_region:
-            n = sum(
-                1 for raw in unreadable_numbers(self.db, MAILJET) if normalize_phone(raw, region)
-            )
-            if n:
-                out.append(
-                    (
-                        n,
-                        f"{n:,} Mailjet numbers without a country code will be read as {region} "
-                        f"numbers",
-                    )
-                )
-        return out
+        was = (saved.consent_mode, saved.default_region)
+        return widening(self.db, MAILJET, was, (consent, region), "Mailjet ")
 
     def _check_widening(
         self, saved: MailjetSettings, consent: ConsentMode, region: str, confirm: bool

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from engage_desktop.actions.widening import widening
 from engage_desktop.core.consent import ConsentMode, SmsStatus
 from engage_desktop.mailjet.client import MailjetClient
 from engage_desktop.storage.runs import RunRepo
@@ -217,3 +218,29 @@ async def test_mapped_properties_become_fields_of_their_type(sources: Sources) -
     assert person.fields["City"] == "Lyon" and person.fields["Points"] == 42.0
     reasons = [i.reason for i in RunRepo(sources.db).issues(result.run_id) if i.field == "Nowhere"]
     assert reasons == ["no fetched contact has a value for this property"]
+
+
+async def test_widening_mailjet_consent_counts_who_would_become_messageable(
+    sources: Sources,
+) -> None:
+    """Explicit → Inferred for Mailjet is counted (and worded) before it is made, by the same
+    rule as Klaviyo's: every never-subscribed Mailjet contact with a number, no opted-out one."""
+    sources.connect_mailjet(mode=ConsentMode.EXPLICIT, consent_property=None)
+    assert (await sources.sync()).status == "succeeded"
+    never = [
+        c for c in sources.contacts() if c.phone and c.sms_status is SmsStatus.NEVER_SUBSCRIBED
+    ]
+    assert never
+    found = widening(
+        sources.db,
+        "MAILJET",
+        (ConsentMode.EXPLICIT, "US"),
+        (ConsentMode.INFERRED, "US"),
+        "Mailjet ",
+    )
+    assert found == [
+        (len(never), f"{len(never):,} Mailjet contacts who never subscribed will be able to"
+         " receive messages")
+    ]  # fmt: skip
+    same = (ConsentMode.INFERRED, "US")
+    assert widening(sources.db, "MAILJET", same, same) == []
