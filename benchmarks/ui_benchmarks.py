@@ -88,20 +88,31 @@ def contacts(args: argparse.Namespace) -> None:
         print(f"{args.rows:,} contacts written in {time.perf_counter() - t:.1f} s")
         ctx = AppContext(db, KeyStore(), interactive_client)
 
+        painted: list[float] = []  # when a big view's first page was painted, before its order
+
+        def first_page_painted() -> None:
+            rows = screen.model.rowCount()
+            if rows and screen.model.contact_id(rows - 1) is None:
+                screen.view.viewport().repaint()
+                painted.append(time.perf_counter())
+
         def timed(label: str, action: Callable[[], object], goal_ms: float) -> float:
+            painted.clear()
             start = time.perf_counter()
             result = action()
             if isinstance(result, asyncio.Future):
                 loop.run_until_complete(result)
             screen.view.viewport().repaint()  # the visible rows' data() included
             ms = (time.perf_counter() - start) * 1000
-            print(f"{label}: {ms:.0f} ms (goal <= {goal_ms:.0f} ms)")
+            first = f"first page painted {(painted[0] - start) * 1000:.0f} ms, " if painted else ""
+            print(f"{label}: {first}{ms:.0f} ms (goal <= {goal_ms:.0f} ms)")
             return ms
 
         screen = ContactsScreen(ctx)
         screen.resize(1200, 800)
         screen.show()
         app.processEvents()
+        screen.model.modelReset.connect(first_page_painted)  # after the view's own reset
 
         def query(change: Callable[[], None]) -> Callable[[], object]:
             def run() -> object:

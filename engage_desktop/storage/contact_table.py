@@ -4,12 +4,13 @@ page at a time by id. Sorting and filtering happen in SQL; a million ids take 8 
 from __future__ import annotations
 
 import json
+import random
 import re
 import sqlite3
 import threading
 from array import array
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -20,15 +21,20 @@ from engage_desktop.core.consent import SmsStatus
 from engage_desktop.storage.changes import change_count
 from engage_desktop.storage.dialect import is_postgres
 
-# One background thread searches emails while the names are searched (two cores, and SQLite
-# lets go of the interpreter lock while it reads).
-_EMAIL_PASS = ThreadPoolExecutor(1, "contacts-email-search")
+# One background thread, with a connection of its own, on the other core (SQLite lets go of
+# the interpreter lock while it reads): it searches the emails while the names are searched, and
+# reads the second half of a big table's order while the first half is read.
+_OTHER_CORE = ThreadPoolExecutor(1, "contacts-other-core")
 SORT_IN_MEMORY_MAX = 50_000
 # Snapshots this big are kept (a million ids: 8 MB each) until the data changes: clearing a
 # search or turning a sort around then costs no query.
 CACHE_MIN = 100_000
 CACHE_KEPT = 3
+# Tables at least this big are read on two connections at once, cut at a sampled median.
+CUT_MIN = 100_000
+CUT_SAMPLE = 63
 Parts = tuple[tuple[str, str], ...]  # (condition, ORDER BY) of queries read one after another
+Piece = tuple[str, str, tuple[Any, ...]]  # a part with the arguments of its condition
 
 
 @dataclass(frozen=True)
@@ -38,9 +44,29 @@ class _Order:
     whole: str  # as one ORDER BY: for matches SQLite sorts (a scan's, or a list of ids)
     # Parts read one after another, each walking an index in its order: (condition, ORDER BY).
     parts: Parts = ()
+    # Where a whole table's walk can be cut in two: the part, and its first ORDER BY column.
+    cut: tuple[int, str] | None = None
 
     def walks(self) -> Parts:
         return self.parts or (("", self.whole),)
+
+    def halves(self, median: Any) -> tuple[list[Piece], list[Piece]]:
+        """The walks in two halves, read on two connections: the cut part's rows below the
+        median (after its rows with no value there: NULLs come first), then the rest."""
+        assert self.cut is not None
+        at, column = self.cut
+        walks = [(condition, order, ()) for condition, order in self.walks()]
+        condition, order, _ = walks[at]
+
+        def also(extra: str) -> str:
+            return f"{condition} AND {extra}" if condition else extra
+
+        first = [
+            *walks[:at],
+            (also(f"{column} IS NULL"), order, ()),
+            (also(f"{column} < ?"), order, (median,)),
+        ]
+        return first, [(also(f"{column} >= ?"), order, (median,)), *walks[at + 1 :]]
 
 
 # By name, the contacts_name index (last name, first name, email) gives the order. Contacts
@@ -55,11 +81,12 @@ ORDERS: dict[str, _Order] = {
             ("c.last_name IS NULL AND c.first_name IS NOT NULL", "c.first_name, c.email, c.id"),
             ("c.last_name IS NULL AND c.first_name IS NULL", "c.email, c.id"),
         ),
+        cut=(0, "c.last_name"),
     ),
-    "phone": _Order("c.phone, c.id"),
-    "email": _Order("c.email, c.id"),
+    "phone": _Order("c.phone, c.id", cut=(0, "c.phone")),
+    "email": _Order("c.email, c.id", cut=(0, "c.email")),
     "status": _Order("c.sms_status, c.id"),  # no index: sorted (~0.4 s at a million)
-    "updated": _Order("c.updated_at, c.id"),
+    "updated": _Order("c.updated_at, c.id", cut=(0, "c.updated_at")),
 }
 
 
@@ -109,6 +136,13 @@ _ROW_SELECT = (
     "   ON l.id = m.list_id WHERE m.contact_id = c.id), '') AS lists"
     " FROM contacts c"
 )
+
+
+class FirstPage(NamedTuple):
+    """A view's size and its first rows' ids, read before the rest."""
+
+    total: int
+    ids: array[int]
 
 
 class ListRow(NamedTuple):
@@ -197,6 +231,37 @@ class ContactTable:
             out.reverse()
         return out
 
+    def first_page(self, q: ContactQuery, size: int) -> FirstPage | None:
+        """How many rows a big table view has and its first `size` ids, to paint while its
+        whole order is read (~150 ms at a million); None for a search, a small view or one
+        kept (the whole order is as quick)."""
+        if q.text.strip():
+            return None
+        kept = self._kept.get(replace(q, descending=False))
+        if kept is not None and kept.version == self._version():
+            return None
+        where, args = self._where(q, with_email=False)
+        walks = q.order.walks()
+        if q.descending:  # the last rows going up, every term turned around
+            walks = tuple((c, _descending(by)) for c, by in reversed(walks))
+        with self.db.atomic("DEFERRED"):  # the count and the rows of one committed state
+            (total,) = self.db.execute_sql(
+                f"SELECT count(*) FROM contacts c{_where_clause(where)}", args
+            ).fetchone()
+            if total < CUT_MIN:
+                return None
+            ids: list[int] = []
+            for part, by in walks:
+                clause = _where_clause([*where, part] if part else where)
+                cursor = self.db.execute_sql(
+                    f"SELECT c.id FROM contacts c{clause} ORDER BY {by} LIMIT ?",
+                    [*args, size - len(ids)],
+                )
+                ids += (found for (found,) in cursor)
+                if len(ids) >= size:
+                    break
+        return FirstPage(total, array("q", ids))
+
     def _version(self) -> _Version:
         """Changes whenever what this thread's connection reads may have changed: another
         connection committed (data_version), or this one wrote (total_changes)."""
@@ -217,7 +282,7 @@ class ContactTable:
             if not found and text and not emailish and not _digits(text):
                 found = self._ids(q, with_email=True)
             return found
-        in_emails = _EMAIL_PASS.submit(self._email_matches, text)
+        in_emails = _OTHER_CORE.submit(self._email_matches, text)
         found = self._ids(q, with_email=False)
         if found:
             return found
@@ -249,27 +314,71 @@ class ContactTable:
         where, args = self._where(q, with_email)
         text = q.text.strip()
         if not text:
-            return self._read("contacts c", where, args, q.order.walks())
+            return self._walk(where, args, q.order)
         if q.order is ORDERS["name"] and not _digits(text):
             return self._read("contacts c INDEXED BY contacts_name", where, args, q.order.walks())
         return self._read("contacts c NOT INDEXED", where, args, (("", q.order.whole),))
 
     def _read(self, source: str, where: list[str], args: list[Any], parts: Parts) -> array[int]:
-        """The ids matching `where`, part after part (one query each: a FILTER clause per
-        part in one query costs more than the walks). SQLite hands the ids over as a JSON
-        array: a row per id through the driver takes twice as long."""
-        ids: list[int] = []
+        """The ids matching `where`, part after part, in one read transaction."""
         with self.db.atomic("DEFERRED"):  # every part reads the same committed state
-            for part, order in parts:
-                conditions = [*where, part] if part else where
-                clause = " WHERE " + " AND ".join(conditions) if conditions else ""
-                (found,) = self.db.execute_sql(
-                    "SELECT json_group_array(id) FROM"
-                    f" (SELECT c.id FROM {source}{clause} ORDER BY {order}) AS found",
-                    args,
-                ).fetchone()
-                ids += orjson.loads(found)
-        return array("q", ids)  # from a list: twice as fast as extending an array
+            found = self._found(source, where, args, [(c, o, ()) for c, o in parts])
+        return array("q", found)  # from a list: twice as fast as extending an array
+
+    def _found(
+        self, source: str, where: list[str], args: list[Any], pieces: list[Piece]
+    ) -> list[int]:
+        """The ids of these pieces, one query each (a FILTER clause per part in one query costs
+        more than the walks). SQLite hands the ids over as a JSON array: a row per id through
+        the driver takes twice as long."""
+        ids: list[int] = []
+        for part, order, extra in pieces:
+            clause = _where_clause([*where, part] if part else where)
+            (found,) = self.db.execute_sql(
+                "SELECT json_group_array(id) FROM"
+                f" (SELECT c.id FROM {source}{clause} ORDER BY {order}) AS found",
+                [*args, *extra],
+            ).fetchone()
+            ids += orjson.loads(found)
+        return ids
+
+    def _walk(self, where: list[str], args: list[Any], order: _Order) -> array[int]:
+        """A whole table (or a list, a source) in an index's order. A big one is read in two
+        halves at once, this connection and one on the other core, both in read transactions
+        that see the same commit (checked: else this one reads it all)."""
+        walks = order.walks()
+        median = None if is_postgres(self.db) or order.cut is None else self._median(order.cut[1])
+        if median is None:
+            return self._read("contacts c", where, args, walks)
+        first, second = order.halves(median)
+        conn = self.db.connection()
+        (before,) = conn.execute("PRAGMA data_version").fetchone()
+        other = _OtherHalf()
+        _OTHER_CORE.submit(other.read, self, where, args, second)
+        other.started.wait()
+        with self.db.atomic("DEFERRED"):
+            self.db.execute_sql("SELECT 1 FROM contacts LIMIT 1").fetchone()  # the snapshot
+            (after,) = conn.execute("PRAGMA data_version").fetchone()
+            ids = self._found("contacts c", where, args, first)
+            if before == after:  # no commit since the other transaction began: the same data
+                ids += other.done.result()
+            else:
+                ids += self._found("contacts c", where, args, second)
+        return array("q", ids)
+
+    def _median(self, column: str) -> Any:
+        """The middle of a random sample of the column, or None for a small table."""
+        (top,) = self.db.execute_sql("SELECT max(rowid) FROM contacts").fetchone()
+        if top is None or top < CUT_MIN:
+            return None
+        picks = ",".join(map(str, random.sample(range(1, top + 1), min(CUT_SAMPLE, top))))
+        values = sorted(
+            value
+            for (value,) in self.db.execute_sql(
+                f"SELECT {column} FROM contacts c WHERE rowid IN ({picks}) AND {column} NOT NULL"
+            )
+        )
+        return values[len(values) // 2] if values else None
 
     def _where(self, q: ContactQuery, with_email: bool) -> tuple[list[str], list[Any]]:
         parts: list[str] = []
@@ -387,11 +496,42 @@ class _Version(NamedTuple):
     total_changes: int
 
 
+class _OtherHalf:
+    """The second half of a walk, read on the other core's connection: `started` is set once
+    its read transaction has begun (or it failed), `done` holds the ids."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.done: Future[list[int]] = Future()
+
+    def read(
+        self, table: ContactTable, where: list[str], args: list[Any], pieces: list[Piece]
+    ) -> None:
+        try:
+            with table.db.atomic("DEFERRED"):
+                table.db.execute_sql("SELECT 1 FROM contacts LIMIT 1").fetchone()
+                self.started.set()
+                self.done.set_result(table._found("contacts c", where, args, pieces))
+        except BaseException as e:  # said to the waiting reader, which raises it
+            self.done.set_exception(e)
+        finally:
+            self.started.set()
+
+
 class _Kept(NamedTuple):
     """A snapshot kept for its query, and what it was read from."""
 
     version: _Version
     ids: array[int]
+
+
+def _where_clause(conditions: list[str]) -> str:
+    return " WHERE " + " AND ".join(conditions) if conditions else ""
+
+
+def _descending(order: str) -> str:
+    """An ORDER BY turned around, term by term."""
+    return ", ".join(f"{term.strip()} DESC" for term in order.split(","))
 
 
 def _contains(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,91 @@ def test_every_sort_but_status_walks_an_index(tmp_path: Path) -> None:
             ).fetchall()
             sorted_in_temp = any("TEMP B-TREE" in step[-1] for step in plan)
             assert sorted_in_temp == (sort == "status"), (sort, plan)
+        if order.cut is None:
+            continue
+        first, second = order.halves("M")
+        for part, by, extra in first + second:  # the two halves walk the same index
+            plan = t.db.execute_sql(
+                f"EXPLAIN QUERY PLAN SELECT c.id FROM contacts c WHERE {part} ORDER BY {by}",
+                extra,
+            ).fetchall()
+            assert not any("TEMP B-TREE" in step[-1] for step in plan), (sort, part, plan)
+
+
+def many(tmp_path: Path) -> ContactTable:
+    """300 contacts with ties and NULLs in every sorted column."""
+    db = open_database(tmp_path)
+    for i in range(1, 301):
+        db.execute_sql(
+            "INSERT INTO contacts (id, phone, email, first_name, last_name, sms_status,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'subscribed', 0, ?)",
+            (
+                i,
+                None if i % 7 == 0 else f"+1415555{(i * 37) % 1000:04d}",
+                None if i % 5 == 0 else f"u{i % 40}@x.io",
+                None if i % 11 == 0 else f"F{i % 9}",
+                None if i % 3 == 0 else f"L{i % 13}",
+                i % 17,
+            ),
+        )
+    return ContactTable(db)
+
+
+@pytest.mark.sqlite_only
+def test_a_big_table_read_in_two_halves_is_in_the_same_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = many(tmp_path)
+    t.db.execute_sql(
+        "INSERT INTO contact_lists (id, source, external_id, name) VALUES (1, 'KLAVIYO', 'L', 'L')"
+    )
+    t.db.execute_sql("INSERT INTO list_members SELECT 1, id FROM contacts WHERE id % 2 = 0")
+    queries = [ContactQuery(sort=s, list_id=x) for s in contact_table.ORDERS for x in (None, 1)]
+    monkeypatch.setattr(contact_table, "CUT_MIN", 10**9)
+    whole = [list(t.ids(q)) for q in queries]
+    monkeypatch.setattr(contact_table, "CUT_MIN", 0)
+    cuts: list[object] = []
+    median = t._median
+    monkeypatch.setattr(t, "_median", lambda column: cuts.append(median(column)) or cuts[-1])
+    for _ in range(5):  # another random sample each time
+        assert [list(t.ids(q)) for q in queries] == whole
+    assert len(cuts) == 5 * 8 and None not in cuts  # every indexed sort was cut
+
+
+@pytest.mark.sqlite_only
+def test_halves_read_across_a_commit_are_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync commits after the other core's transaction began: the halves would see two
+    states (a contact moved to the other half read by neither), so this connection reads
+    both."""
+    t = many(tmp_path)
+    monkeypatch.setattr(contact_table, "CUT_MIN", 0)
+    monkeypatch.setattr(t, "_median", lambda column: 8)  # updated_at 0-7, then 8-16
+    began = threading.Event.set
+
+    def commit_then_set(event: threading.Event) -> None:
+        if threading.current_thread().name.startswith("contacts-other-core"):
+            other = sqlite3.connect(tmp_path / "engage.sqlite3")
+            with other:
+                other.execute("UPDATE contacts SET updated_at = 99 WHERE id = 17")  # was 0
+            other.close()
+        began(event)
+
+    monkeypatch.setattr(threading.Event, "set", commit_then_set)
+    found = list(t.ids(ContactQuery(sort="updated")))
+    assert len(found) == 300 and found[-1] == 17
+
+
+def test_a_first_page_starts_the_whole_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = many(tmp_path)
+    monkeypatch.setattr(contact_table, "CUT_MIN", 0)
+    for sort in contact_table.ORDERS:
+        for descending in (False, True):
+            q = ContactQuery(sort=sort, descending=descending)
+            first = t.first_page(q, 30)
+            assert first is not None and first.total == 300
+            assert list(first.ids) == list(t.ids(q))[:30], q
+    assert t.first_page(ContactQuery(text="F1"), 30) is None  # a search: no first page

@@ -3,6 +3,7 @@ shows phone numbers formatted for people and names as people write them."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +15,11 @@ from pytestqt.qtbot import QtBot
 from engage_desktop.app import EngageApp
 from engage_desktop.core.consent import ConsentMode, SmsStatus
 from engage_desktop.core.setup import Step
+from engage_desktop.storage import contact_table
 from engage_desktop.storage.connection import Connection
 from engage_desktop.storage.contact_table import ContactQuery, ContactTable
 from engage_desktop.storage.database import Database
+from engage_desktop.ui.contacts import contacts_screen
 from engage_desktop.ui.contacts.contacts_screen import ContactsScreen
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.integrations.connection_tab import ConnectionTab
@@ -215,3 +218,28 @@ def test_country_pickers_show_names_sorted_and_found_by_typing(
     QTest.keyClicks(tab.region.lineEdit(), "Atlantis")
     QTest.keyClick(tab.region.lineEdit(), Qt.Key.Key_Return)
     assert tab.region.currentData() == "SZ" and tab.region.currentText() == "Eswatini (+268)"
+
+
+def test_a_big_view_is_painted_from_its_first_page_while_its_order_is_read(
+    qtbot: QtBot, screen: ContactsScreen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sort at a million rows: the first rows show at once; a row picked on them stays
+    when the rest of the order arrives."""
+    monkeypatch.setattr(contact_table, "CUT_MIN", 0)  # four contacts count as big here
+    monkeypatch.setattr(contacts_screen, "PAGE", 2)
+    whole_read = threading.Event()
+    ids = screen.table_data.ids
+    monkeypatch.setattr(screen.table_data, "ids", lambda q: whole_read.wait(10) and ids(q))
+    screen._sort("phone", descending=False)
+    qtbot.waitUntil(lambda: screen.model.contact_id(2) is None, timeout=10000)
+    assert screen.model.rowCount() == 4 and not screen.loading.done()
+    assert [screen.model.contact_id(r) for r in range(4)] == [ZOE, ANN, None, None]
+    assert screen.model.data(screen.model.index(1, 0)) == "Lee, Ann"
+    assert screen.count.text() == "4 contacts"
+    screen.view.setCurrentIndex(screen.model.index(1, 0))  # picked meanwhile
+    assert "Ann" in pane_text(screen)
+    whole_read.set()
+    wait_loaded(qtbot, screen)
+    assert [screen.model.contact_id(r) for r in range(4)] == [ZOE, ANN, HEIDI, OLIVER]
+    assert screen.current_contact() == ANN and "Ann" in pane_text(screen)
+    assert screen.model.data(screen.model.index(3, 0)) == "Smith, Oliver"

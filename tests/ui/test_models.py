@@ -87,6 +87,36 @@ def test_refresh_keeps_rows_and_reloads_values(million: Database) -> None:
     assert model.data(model.index(0, 3)) == before and model.page_loads == loads + 1
 
 
+def test_a_big_view_shows_its_first_page_before_its_whole_order(million: Database) -> None:
+    table = ContactTable(million)
+    views = (
+        ContactQuery(sort="updated"),
+        ContactQuery(sort="name", descending=True),
+        ContactQuery(list_id=2, sort="phone"),
+    )
+    for q in views:
+        first = table.first_page(q, PAGE)
+        whole = table.ids(q)
+        assert first is not None and first.total == len(whole), q
+        assert first.ids == whole[:PAGE], q
+    assert table.first_page(views[0], PAGE) is None  # kept: the whole order comes at once
+    assert table.first_page(ContactQuery(text="First17"), PAGE) is None  # a search
+    model = ContactsTableModel(table)
+    model.set_snapshot(first.ids, first.total)
+    assert model.rowCount() == len(whole)
+    assert model.data(model.index(5, 0)) is not None  # painted from the first page
+    assert model.data(model.index(PAGE + 5, 0)) is None  # its place is still being read
+    assert model.contact_id(PAGE + 5) is None
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, roles=(): changed.append((a.row(), b.row())))
+    assert not model.complete(whole[1:] + whole[:1])  # not its continuation: nothing done
+    assert model.data(model.index(PAGE + 5, 0)) is None and changed == []
+    assert model.complete(whole)
+    assert changed == [(PAGE, len(whole) - 1)]
+    assert model.contact_id(PAGE + 5) == whole[PAGE + 5]
+    assert model.data(model.index(PAGE + 5, 0)) is not None
+
+
 def test_small_models(qtmodeltester: ModelTester, db: Database) -> None:
     lists = ListChoiceModel()
     lists.set_lists([KlaviyoList(f"L{i}", f"List {i}", None, None) for i in range(5)])

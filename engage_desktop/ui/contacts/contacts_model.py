@@ -88,16 +88,19 @@ class ContactsTableModel(ReadOnlyTableModel[ContactRow]):
         super().__init__()
         self._table = table
         self._ids: array[int] = array("q")
+        self._rows = 0  # more than the ids while only the first page of the order is known
         self._pages: OrderedDict[int, dict[int, ContactRow]] = OrderedDict()
         self.page_loads = 0  # for tests and benchmarks
 
     # ----- Qt -----------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else self._rows
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == ID_ROLE:  # no page read for it
             return self.contact_id(index.row()) if index.isValid() else None
+        if index.row() >= len(self._ids):  # its place in the order is still being read
+            return None
         return super().data(index, role)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -107,17 +110,32 @@ class ContactsTableModel(ReadOnlyTableModel[ContactRow]):
             self.sort_requested.emit(key, order == Qt.SortOrder.DescendingOrder)
 
     # ----- ours ---------------------------------------------------------------------------
-    def set_snapshot(self, ids: array[int]) -> None:
-        """A new filter or order: the rows start over."""
+    def set_snapshot(self, ids: array[int], rows: int | None = None) -> None:
+        """A new filter or order: the rows start over. With `rows` beyond the ids, only the
+        first ids of the order are known yet: `complete` brings the others."""
         self.beginResetModel()
         self._ids = ids
+        self._rows = len(ids) if rows is None else rows
         self._pages.clear()
         self.endResetModel()
+
+    def complete(self, ids: array[int]) -> bool:
+        """The whole order after its first page: its rows are painted where the view is
+        (False, nothing done, when it does not continue what is shown: a commit between)."""
+        known = len(self._ids)
+        if len(ids) != self._rows or ids[:known] != self._ids:
+            return False
+        self._ids = ids
+        self._pages.pop(known // PAGE, None)  # read while it had fewer ids
+        if known < len(ids):
+            last = self.index(len(ids) - 1, len(self.columns) - 1)
+            self.dataChanged.emit(self.index(known, 0), last)
+        return True
 
     def refresh(self, ids: array[int]) -> None:
         """After a sync: same rows, newer values (keeps the view where it was); rows added or
         removed start over."""
-        if ids == self._ids:
+        if ids == self._ids and self._rows == len(ids):
             self._pages.clear()
             if self._ids:
                 last = self.index(len(self._ids) - 1, len(self.columns) - 1)

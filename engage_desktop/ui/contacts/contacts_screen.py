@@ -22,7 +22,7 @@ from engage_desktop.core.sources import source_label
 from engage_desktop.core.words import plural
 from engage_desktop.storage.contact_table import ContactQuery, ContactTable
 from engage_desktop.ui.contacts.contact_detail import ContactDetailPane
-from engage_desktop.ui.contacts.contacts_model import ContactsTableModel
+from engage_desktop.ui.contacts.contacts_model import PAGE, ContactsTableModel
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.widgets.question import ask
 from engage_desktop.ui.widgets.read_only_table import ColumnFitter, row_view
@@ -105,16 +105,31 @@ class ContactsScreen(QWidget):
         return self.loading
 
     async def _load(self, generation: int, query: ContactQuery, keep_rows: bool) -> None:
+        """A big view's first page is painted while its whole order is read."""
         self.count.setText("Loading…")
-        ids: array[int] = await self.ctx.read(self.table_data.ids, query)
+        current, was_at = self.current_contact(), self.view.currentIndex().row()
+        first = None if keep_rows else await self.ctx.read(self.table_data.first_page, query, PAGE)
         if generation != self._generation:
             return  # a newer query won
-        current, was_at = self.current_contact(), self.view.currentIndex().row()
-        if keep_rows:
-            self.model.refresh(ids)
-        else:
-            self.model.set_snapshot(ids)
+        if first is not None:
+            self.model.set_snapshot(first.ids, first.total)
+            self.count.setText(plural(first.total, "contact"))
+        ids: array[int] = await self.ctx.read(self.table_data.ids, query)
+        if generation != self._generation:
+            return
         self.count.setText(plural(len(ids), "contact"))
+        picked = self.view.currentIndex()  # after a first page: a row picked on it meanwhile
+        if first is not None and self.model.complete(ids):
+            if picked.isValid():
+                self._current_changed()  # it stays; its contact may only be known now
+                return
+        else:
+            if first is None or picked.isValid():
+                current, was_at = self.current_contact(), picked.row()
+            if keep_rows:
+                self.model.refresh(ids)
+            else:
+                self.model.set_snapshot(ids)
         row = None if current is None else self.model.row_of(current, was_at)
         if row is not None:
             self._select_row(row)  # its row may have moved, its values changed
