@@ -9,6 +9,7 @@ a contact unsubscribed from a list leaves that group.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -58,6 +59,7 @@ class MailjetSource:
         self.tally = Tally()
         self._settings: MailjetSettings | None = None
         self._lists: list[MailjetList] = []
+        self._ahead: asyncio.Future[int] | None = None
 
     @property
     def requests(self) -> int:
@@ -89,6 +91,18 @@ class MailjetSource:
         deleted is proof (its group goes); still there means the listing was incomplete."""
         settings = self._settings = self.settings()
         self.tally = Tally()
+        # What the fetch asks first, asked meanwhile: a round trip less before the listings.
+        self._ahead = asyncio.ensure_future(self._before_listings(settings))
+        self._ahead.add_done_callback(_retrieved)  # (a failure is raised where it is awaited)
+        try:
+            return await self._plan(run, settings)
+        except BaseException:
+            self._ahead.cancel()
+            with contextlib.suppress(BaseException):
+                await self._ahead
+            raise
+
+    async def _plan(self, run: RunContext, settings: MailjetSettings) -> SourcePlan:
         available = await self.client.get_lists()
         by_id = {str(lst.id): lst for lst in available}
         known = ContactRepo(self.db).list_names(MAILJET)
@@ -121,11 +135,9 @@ class MailjetSource:
     async def fetch(self, plan: SourcePlan, staging: StagingRepo, run: RunContext) -> Fetched:
         settings = self._settings or self.settings()
         lists = self._lists
-        # Asked together: every round trip before the listings start adds to the run.
-        _, total = await asyncio.gather(
-            self._check_properties(settings),
-            self.client.count("contact", {}, "count contacts") if lists else _zero(),
-        )
+        ahead = self._ahead or asyncio.ensure_future(self._before_listings(settings))
+        self._ahead = None
+        total = await ahead
         rules = MailjetRules(
             settings.phone_property,
             settings.default_region,
@@ -145,6 +157,14 @@ class MailjetSource:
                     MAILJET, [(m.name, m.path, "no fetched contact has a value for this property")]
                 )
         return Fetched([SyncedList(str(lst.id), lst.name, lst.subscriber_count) for lst in lists])
+
+    async def _before_listings(self, settings: MailjetSettings) -> int:
+        """The properties checked and the account's contacts counted, together: every round
+        trip before the listings start adds to the run."""
+        _, total = await asyncio.gather(
+            self._check_properties(settings), self.client.count("contact", {}, "count contacts")
+        )
+        return total
 
     async def _check_properties(self, settings: MailjetSettings) -> None:
         """The properties the settings name must exist: a phone property that is gone would
@@ -171,5 +191,6 @@ class MailjetSource:
         ]
 
 
-async def _zero() -> int:
-    return 0
+def _retrieved(done: asyncio.Future[int]) -> None:
+    if not done.cancelled():
+        done.exception()
