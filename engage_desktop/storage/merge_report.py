@@ -91,11 +91,18 @@ class MergeReport:
         speaks through its first record with a value; values that differ only in case or
         surrounding spaces agree. (Runs for every merged contact a run touches: kept tight.)"""
         for attr, label in _DETAILS.items():
-            self._field(contact_id, phone, label, [(r.source, getattr(r, attr)) for r in recs])
+            pairs = [(r.source, x) for r in recs if (x := getattr(r, attr))]
+            if len(pairs) > 1 and any(x != pairs[0][1] for _, x in pairs):  # else: agreed
+                self._field(contact_id, phone, label, pairs)
         if any(values):
             for name in sorted({k for v in values for k in v}):
-                pairs = [(r.source, v.get(name)) for r, v in zip(recs, values, strict=True)]
-                self._field(contact_id, phone, name, pairs)
+                pairs = [
+                    (r.source, x)
+                    for r, v in zip(recs, values, strict=True)
+                    if (x := v.get(name)) is not None and x != ""
+                ]
+                if len(pairs) > 1 and any(x != pairs[0][1] for _, x in pairs):
+                    self._field(contact_id, phone, name, pairs)
 
     def _field(
         self, contact_id: int, phone: str | None, name: str, pairs: list[tuple[str, Any]]
