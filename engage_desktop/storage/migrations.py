@@ -471,6 +471,23 @@ def V7(db: peewee.Database) -> None:
         )
 
 
+def V8(db: peewee.Database) -> None:
+    """The team database only: the commit reads the staging area a chunk at a time in
+    external_id order, NULLs first as SQLite sorts them (there are none: it is the key). An
+    index in that order makes each chunk a walk instead of a sort of all the rows left. And
+    three of SQLite's contacts indexes go, V7's doing their work."""
+    if not is_postgres(db):
+        return
+    db.cursor().execute_raw(
+        "CREATE INDEX IF NOT EXISTS staged_records_in_order"
+        " ON staged_records (source, external_id NULLS FIRST)"
+    )
+    # V7's sort indexes serve what these served (equality, the same leading columns): on
+    # PostgreSQL every contact written or moved updates every index, so fewer is faster.
+    for name in ("contacts_email", "contacts_name", "contacts_updated"):
+        db.cursor().execute_raw(f"DROP INDEX IF EXISTS {name}")
+
+
 STEPS: Sequence[tuple[int, Step]] = (
     (1, V1),
     (2, V2),
@@ -479,6 +496,7 @@ STEPS: Sequence[tuple[int, Step]] = (
     (5, V5),
     (6, V6),
     (7, V7),
+    (8, V8),
 )
 
 

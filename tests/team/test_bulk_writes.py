@@ -1,0 +1,70 @@
+"""Many rows in a few round trips on the team database: a plain INSERT goes as COPY, a plain
+UPDATE of many rows as COPY into a temporary table and one UPDATE … FROM — with the same
+result as a statement per row, whatever the values hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engage_desktop.storage import postgres
+from engage_desktop.storage.database import open_database
+
+ODD = ["tab\there", "new\nline", "back\\slash", "quote'\"", "émoji 🙂", "", None, "\\N", "a,b"]
+
+
+def test_many_rows_are_written_as_one_statement_per_row_would(tmp_path: Path, pg_url: str) -> None:
+    db = open_database(tmp_path, pg_url)
+    rows = [(i, f"+1415555{i:04d}", ODD[i % len(ODD)], 1.5 * i, i % 2 == 0) for i in range(1, 201)]
+    with db.atomic():
+        db.cursor().executemany(
+            "INSERT INTO contacts (id, phone, first_name, created_at, updated_at, sms_status)"
+            " VALUES (?, ?, ?, ?, ?, 'subscribed')",
+            rows,
+        )
+    stored = db.execute_sql(
+        "SELECT id, phone, first_name, created_at, updated_at FROM contacts ORDER BY id"
+    ).fetchall()
+    assert stored == [(i, p, f, c, float(b)) for i, p, f, c, b in rows]  # booleans as 1/0
+    # The next contact without an id comes after those (the counter moved past them).
+    db.execute_sql(
+        "INSERT INTO contacts (phone, created_at, updated_at, sms_status)"
+        " VALUES ('+14155559999', 0, 0, 'subscribed')"
+    )
+    assert db.execute_sql("SELECT max(id) FROM contacts").fetchone() == (201,)
+
+    updates = [(ODD[(i + 3) % len(ODD)], 7.0, i) for i in range(1, 201)]
+    with db.atomic():
+        db.cursor().executemany(
+            "UPDATE contacts SET last_name = ?, updated_at = ? WHERE id = ?", updates
+        )
+    got = dict(db.execute_sql("SELECT id, last_name FROM contacts WHERE id <= 200").fetchall())
+    assert got == {i: name for name, _, i in updates}
+    assert not db.execute_sql(  # the temporary table went with the transaction's end
+        "SELECT 1 FROM pg_tables WHERE tablename = 'many_rows'"
+    ).fetchall()
+
+
+def test_updates_that_one_update_from_could_not_keep_apart_go_one_by_one(
+    tmp_path: Path, pg_url: str
+) -> None:
+    db = open_database(tmp_path, pg_url)
+    with db.atomic():
+        db.cursor().executemany(
+            "INSERT INTO contacts (id, phone, created_at, updated_at, sms_status)"
+            " VALUES (?, ?, 0, 0, 'subscribed')",
+            [(i, f"+1415555{i:04d}") for i in range(1, 101)],
+        )
+    # A key twice: a statement per row applies both, in order (the last one wins).
+    twice = [(f"First{i}", i % 50 + 1) for i in range(100)]
+    with db.atomic():
+        db.cursor().executemany("UPDATE contacts SET first_name = ? WHERE id = ?", twice)
+    got = dict(db.execute_sql("SELECT id, first_name FROM contacts WHERE id <= 50").fetchall())
+    assert got == {i % 50 + 1: f"First{i}" for i in range(50, 100)}
+    # A column both set and matched: as statements too.
+    moves = [(f"+1999{i:07d}", f"+1415555{i:04d}") for i in range(1, 101)]
+    with db.atomic():
+        db.cursor().executemany("UPDATE contacts SET phone = ? WHERE phone = ?", moves)
+    assert db.execute_sql("SELECT count(*) FROM contacts WHERE phone LIKE '+1999%'").fetchone() == (
+        100,
+    )
+    assert postgres.COPY_MIN <= 100  # (these went the bulk way's checks, not under its size)
