@@ -29,7 +29,7 @@ from engage_desktop.storage.run_sources import RunSourceRepo
 from engage_desktop.storage.runs import RunRepo
 from engage_desktop.storage.staging import StagingRepo
 from engage_desktop.sync.events import SyncProgress, SyncResult
-from engage_desktop.sync.lock import SyncLock
+from engage_desktop.sync.lock import SyncLock, SyncLockLost
 from engage_desktop.sync.pusher import OptOutPusher
 from engage_desktop.sync.run_parts import Part, failure_message, part_summary, totals
 from engage_desktop.sync.schedule_claim import claim_scheduled_run
@@ -118,11 +118,18 @@ class SyncEngine:
         try:
             await self._run(run_id, parts, started)
         except asyncio.CancelledError:
-            for p in parts:
-                p.staging.clear()
-                p.fail("cancelled; contacts were left as they were", "cancelled")
-            self._finish(run_id, parts, started, trigger, run_full, "cancelled")
-            raise
+            if not self.lock.lost:
+                for p in parts:
+                    p.staging.clear()
+                    p.fail("cancelled; contacts were left as they were", "cancelled")
+                self._finish(run_id, parts, started, trigger, run_full, "cancelled")
+                raise
+            # Our own heartbeat stopped the run: it is a failure, not a cancel from outside.
+            if (task := asyncio.current_task()) is not None:
+                task.uncancel()
+            self._lock_lost(run_id, parts)
+        except SyncLockLost:
+            self._lock_lost(run_id, parts)
         except Exception as exc:  # every failure ends the run visibly, never "running"
             message = failure_message(exc, self.max_run_s)
             log.error("sync %d failed: %s", run_id, message)
@@ -132,6 +139,15 @@ class SyncEngine:
                     p.fail(message)
             await self._push(run_id, parts)
         return self._finish(run_id, parts, started, trigger, run_full)
+
+    def _lock_lost(self, run_id: int, parts: list[Part]) -> None:
+        """The lock went away mid-run: nothing is committed, and the staging area is left
+        alone (another desktop's run may be filling it now)."""
+        message = str(SyncLockLost())
+        log.error("sync %d failed: %s", run_id, message)
+        for p in parts:
+            if p.error is None:
+                p.fail(message)
 
     async def _run(self, run_id: int, parts: list[Part], started: float) -> None:
         for p in parts:
@@ -163,7 +179,9 @@ class SyncEngine:
         if plans:
             log.info("run %d: committing %d staged records", run_id, sum(p.staged for p in ok))
             self._publish(run_id, "committing", started, force=True)
+            self.lock.check()  # the lock is still this run's: no one else's staging is committed
             results = commit_staged(self.db, run_id, plans, {}, self.clock())
+            self.lock.watching = False  # committed: the push that follows claims its own rows
             for p in ok:
                 assert p.plan is not None and p.fetched is not None
                 p.result = results[p.source.name]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 import time
@@ -12,6 +13,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from engage_desktop.storage.lease import Lease, LeaseRepo
+
+log = logging.getLogger(__name__)
 
 STALE_AFTER_S = 60.0
 HEARTBEAT_S = 10.0
@@ -25,6 +28,18 @@ class SyncLockHeld(Exception):
         where = f"process {lease.pid} on {lease.host}" if lease.pid else f"from {lease.host}"
         super().__init__(f"A sync is already running: {lease.holder} ({where}) since {since}.")
         self.lease = lease
+
+
+class SyncLockLost(Exception):
+    """The run's lock went away while it ran: on the team database the session holding it
+    ended (its connection dropped, or the server ended it), so another desktop may be syncing
+    now; on SQLite another run took over a lease this one had stopped renewing."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The sync lock was lost while the run went on (its connection to the database "
+            "dropped); nothing was committed, and another desktop may be syncing now."
+        )
 
 
 def _process_alive(pid: int) -> bool:
@@ -46,6 +61,8 @@ class SyncLock:
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.holder = f"{who} [{uuid.uuid4().hex[:8]}]"
+        self.lost = False
+        self.watching = True  # a lost lock stops the run (until it has committed)
 
     def _may_take_over(self, held: Lease) -> bool:
         if held.host == self.host:
@@ -65,8 +82,12 @@ class SyncLock:
 
     @contextlib.asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
+        """Holds the lock for the block. If it is lost meanwhile, `lost` is set and the task
+        running the block is cancelled (it must then leave the shared staging area alone)."""
         self.acquire()
-        beat = asyncio.create_task(self._heartbeat())
+        self.lost, self.watching = False, True
+        runner = asyncio.current_task()
+        beat = asyncio.create_task(self._heartbeat(runner))
         try:
             yield
         finally:
@@ -74,10 +95,26 @@ class SyncLock:
             await asyncio.gather(beat, return_exceptions=True)
             self.release()
 
-    async def _heartbeat(self) -> None:
+    def check(self) -> None:
+        """Right before the run commits: the lock is still this run's (SyncLockLost if not)."""
+        if self.lost or not self.repo.heartbeat(self.holder, self.clock()):
+            self.lost = True
+            raise SyncLockLost()
+
+    async def _heartbeat(self, runner: asyncio.Task[object] | None) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_S)
-            self.repo.heartbeat(self.holder, self.clock())
+            try:
+                kept = self.repo.heartbeat(self.holder, self.clock())
+            except Exception:  # a busy database: the next beat tries again
+                log.warning("sync lock heartbeat failed", exc_info=True)
+                continue
+            if not kept and self.watching:
+                log.error("sync lock lost: stopping the run")
+                self.lost = True
+                if runner is not None:
+                    runner.cancel()
+                return
 
 
 def run_elsewhere(repo: LeaseRepo, clock: Callable[[], float] = time.time) -> str | None:

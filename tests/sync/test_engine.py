@@ -13,9 +13,13 @@ from engage_desktop.core.fields import FieldType
 from engage_desktop.core.mapping import MappingSpec
 from engage_desktop.storage.connection import ConnectionRepo
 from engage_desktop.storage.contacts import ContactRepo
+from engage_desktop.storage.dialect import is_postgres
 from engage_desktop.storage.lease import LeaseRepo
 from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.storage.runs import RunRepo
+from engage_desktop.sync import lock
+from engage_desktop.sync.engine import SyncEngine
+from engage_desktop.sync.events import SyncProgress
 from engage_desktop.sync.lock import SyncLock, SyncLockHeld
 
 from .conftest import World
@@ -350,3 +354,53 @@ async def test_switching_to_explicit_consent_rederives_every_status(world: World
     assert all(
         after[cid] is SmsStatus.OPTED_OUT for cid, s in before.items() if s is SmsStatus.OPTED_OUT
     )
+
+
+def lose_the_lock(world: World) -> None:
+    """What a dropped connection does to the run lock: on the team database the server ends
+    the session holding it; on SQLite another run took over the lease."""
+    if is_postgres(world.db):
+        world.db.execute_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name LIKE '%: test [%'"
+        )
+    else:
+        world.db.execute_sql("DELETE FROM sync_lease")
+
+
+async def test_a_run_that_loses_its_lock_stops_and_commits_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lock, "HEARTBEAT_S", 0.05)
+    world.connect()
+    await world.sync()
+    before = [(c.id, c.first_name, c.sms_status) for c in world.contacts()]
+    await world.patch(world.contacts()[0].sources["KLAVIYO"][0], {"first_name": "Not landed"})
+    world.emulator.settings.latency_ms = 50
+    world.progress.clear()
+    run = asyncio.create_task(world.sync(full=True))
+    while not any(p.phase == "fetching" for p in world.progress[-3:]):
+        await asyncio.sleep(0.01)
+    lose_the_lock(world)
+    result = await asyncio.wait_for(run, 30)  # stopped by its heartbeat, not by the fetch's end
+    assert result.status == "failed" and "sync lock was lost" in (result.error or "")
+    assert [(c.id, c.first_name, c.sms_status) for c in world.contacts()] == before
+    world.emulator.settings.latency_ms = 0
+    assert (await world.sync()).status == "succeeded"  # and the next run takes it again
+
+
+async def test_a_lock_lost_just_before_the_commit_is_caught_by_the_commit(world: World) -> None:
+    """The heartbeat has not noticed yet (it beats every 10 s): the commit asks first."""
+    world.connect()
+    await world.sync()
+    before = [(c.id, c.first_name, c.sms_status) for c in world.contacts()]
+    await world.patch(world.contacts()[0].sources["KLAVIYO"][0], {"first_name": "Not landed"})
+
+    def on_progress(progress: SyncProgress) -> None:
+        if progress.phase == "committing":
+            lose_the_lock(world)
+
+    engine = SyncEngine(world.db, world.client, who="test", on_progress=on_progress)
+    result = await engine.run("manual", True)
+    assert result.status == "failed" and "sync lock was lost" in (result.error or "")
+    assert [(c.id, c.first_name, c.sms_status) for c in world.contacts()] == before
