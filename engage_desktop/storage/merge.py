@@ -58,7 +58,6 @@ from engage_desktop.storage.merge_rows import (
 from engage_desktop.storage.source_settings import consent_modes, load_priority
 
 __all__ = ["DEFAULT_PRIORITY", "RECORD_SELECT", "Merge", "Record", "Tallies", "dump_fields"]
-_DETAILS = ("phone_raw", "email", "first_name", "last_name")
 
 
 @dataclass
@@ -377,14 +376,19 @@ class Merge:
             }
             fields = r.fields
         else:
-            details = {
-                k: next((getattr(r, k) for r in recs if getattr(r, k)), None) for k in _DETAILS
-            }
+            raw = email = first = last = None
+            for r in reversed(recs):  # the first record with a value (highest priority) wins
+                raw, email = r.phone_raw or raw, r.email or email
+                first, last = r.first_name or first, r.last_name or last
+            details = {"phone_raw": raw, "email": email, "first_name": first, "last_name": last}
             values = [orjson.loads(r.fields) for r in recs]
-            merged: dict[str, Any] = {}
-            for v in reversed(values):  # the first record (highest priority) is written last
-                merged.update(v)
-            fields = dump_fields(merged)
+            if len(recs) == 2 and not values[1]:  # the other record adds no field
+                fields = recs[0].fields if values[0] else "{}"
+            else:
+                merged: dict[str, Any] = {}
+                for v in reversed(values):  # the first record is written last
+                    merged.update(v)
+                fields = dump_fields(merged)
             if self.report is not None and len({r.source for r in recs}) > 1:
                 self.report.conflicts(old.id, old.phone, recs, values)
         phone = old.phone
