@@ -25,6 +25,8 @@ BULK_INDEXES = (
     "record_members_list",
 )
 
+SORT_THREADS = 2
+
 
 @contextmanager
 def indexes_deferred(db: peewee.Database, names: tuple[str, ...] = BULK_INDEXES) -> Iterator[None]:
@@ -42,5 +44,12 @@ def indexes_deferred(db: peewee.Database, names: tuple[str, ...] = BULK_INDEXES)
     for name, _ in found:
         db.execute_sql(f'DROP INDEX "{name}"')
     yield
-    for _, sql in found:
-        db.execute_sql(sql)
+    # SQLite sorts an index's entries with helper threads when allowed: the six indexes of a
+    # million contacts build in ~2.0 s instead of ~2.8 s. Only here: smaller sorts, such as
+    # the contacts table's by SMS status, were slower with them (410 -> 500 ms).
+    db.execute_sql(f"PRAGMA threads = {SORT_THREADS}")
+    try:
+        for _, sql in found:
+            db.execute_sql(sql)
+    finally:
+        db.execute_sql("PRAGMA threads = 0")
