@@ -30,8 +30,9 @@ SORT_IN_MEMORY_MAX = 50_000
 # search or turning a sort around then costs no query.
 CACHE_MIN = 100_000
 CACHE_KEPT = 3
-# Tables at least this big are read on two connections at once, cut at a sampled median.
-CUT_MIN = 100_000
+# Views at least this big have their first page painted before their whole order, which is
+# read on two connections at once, cut at a sampled median.
+BIG_VIEW = 100_000
 CUT_SAMPLE = 63
 Parts = tuple[tuple[str, str], ...]  # (condition, ORDER BY) of queries read one after another
 Piece = tuple[str, str, tuple[Any, ...]]  # a part with the arguments of its condition
@@ -248,7 +249,7 @@ class ContactTable:
             (total,) = self.db.execute_sql(
                 f"SELECT count(*) FROM contacts c{_where_clause(where)}", args
             ).fetchone()
-            if total < CUT_MIN:
+            if total < BIG_VIEW:
                 return None
             ids: list[int] = []
             for part, by in walks:
@@ -369,7 +370,7 @@ class ContactTable:
     def _median(self, column: str) -> Any:
         """The middle of a random sample of the column, or None for a small table."""
         (top,) = self.db.execute_sql("SELECT max(rowid) FROM contacts").fetchone()
-        if top is None or top < CUT_MIN:
+        if top is None or top < BIG_VIEW:
             return None
         picks = ",".join(map(str, random.sample(range(1, top + 1), min(CUT_SAMPLE, top))))
         values = sorted(

@@ -177,9 +177,9 @@ def test_a_big_table_read_in_two_halves_is_in_the_same_order(
     )
     t.db.execute_sql("INSERT INTO list_members SELECT 1, id FROM contacts WHERE id % 2 = 0")
     queries = [ContactQuery(sort=s, list_id=x) for s in contact_table.ORDERS for x in (None, 1)]
-    monkeypatch.setattr(contact_table, "CUT_MIN", 10**9)
+    monkeypatch.setattr(contact_table, "BIG_VIEW", 10**9)
     whole = [list(t.ids(q)) for q in queries]
-    monkeypatch.setattr(contact_table, "CUT_MIN", 0)
+    monkeypatch.setattr(contact_table, "BIG_VIEW", 0)
     cuts: list[object] = []
     median = t._median
     monkeypatch.setattr(t, "_median", lambda column: cuts.append(median(column)) or cuts[-1])
@@ -196,7 +196,7 @@ def test_halves_read_across_a_commit_are_read_again(
     states (a contact moved to the other half read by neither), so this connection reads
     both."""
     t = many(tmp_path)
-    monkeypatch.setattr(contact_table, "CUT_MIN", 0)
+    monkeypatch.setattr(contact_table, "BIG_VIEW", 0)
     monkeypatch.setattr(t, "_median", lambda column: 8)  # updated_at 0-7, then 8-16
     began = threading.Event.set
 
@@ -217,7 +217,7 @@ def test_a_first_page_starts_the_whole_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     t = many(tmp_path)
-    monkeypatch.setattr(contact_table, "CUT_MIN", 0)
+    monkeypatch.setattr(contact_table, "BIG_VIEW", 0)
     for sort in contact_table.ORDERS:
         for descending in (False, True):
             q = ContactQuery(sort=sort, descending=descending)

@@ -225,7 +225,7 @@ def test_a_big_view_is_painted_from_its_first_page_while_its_order_is_read(
 ) -> None:
     """A sort at a million rows: the first rows show at once; a row picked on them stays
     when the rest of the order arrives."""
-    monkeypatch.setattr(contact_table, "CUT_MIN", 0)  # four contacts count as big here
+    monkeypatch.setattr(contact_table, "BIG_VIEW", 0)  # four contacts count as big here
     monkeypatch.setattr(contacts_screen, "PAGE", 2)
     whole_read = threading.Event()
     ids = screen.table_data.ids
