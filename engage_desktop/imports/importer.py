@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from engage_desktop.core.consent import UNSUBSCRIBED
 from engage_desktop.core.fields import FieldType
 from engage_desktop.core.groups import clean_group_name, group_key
 from engage_desktop.core.mapping import MappingError
@@ -24,6 +23,7 @@ from engage_desktop.core.sources import CSV
 from engage_desktop.imports.columns import apply_maps, guess_columns
 from engage_desktop.imports.csvfile import CsvError, CsvFormat, detect, rows
 from engage_desktop.imports.preview import SAMPLE_ROWS
+from engage_desktop.imports.reading import read_chunks
 from engage_desktop.imports.report import (
     ImportCounts,
     ImportFailed,
@@ -32,7 +32,7 @@ from engage_desktop.imports.report import (
     Prepared,
     Problems,
 )
-from engage_desktop.imports.rows import CsvRecord, RowReader
+from engage_desktop.imports.rows import CsvRecord
 from engage_desktop.storage import groups
 from engage_desktop.storage.bulk_indexes import indexes_deferred
 from engage_desktop.storage.csv_imports import (
@@ -55,7 +55,6 @@ from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.sync.lock import SyncLock
 from engage_desktop.sync.written_phones import written_phone
 
-CHUNK = 5000
 IMPORT_CACHE_MB = 96  # SQLite's page cache while importing (RSS stays well under 300 MB)
 
 __all__ = ["ImportFailed", "ImportReport", "dry_run", "import_file", "prepare"]
@@ -98,7 +97,7 @@ def dry_run(
     repo = CsvImportRepo(db)
     counts, problems = ImportCounts(), Problems()
     list_id = repo.group_id(prepared.key)
-    for chunk in _chunks(prepared, counts, problems, on_progress, "checking"):
+    for chunk in read_chunks(prepared, counts, problems, on_progress, "checking"):
         stored = repo.stored([r.phone for r in chunk])
         _classify(repo, chunk, stored, list_id, counts)
     return ImportReport.of(prepared, counts, problems, dry_run=True)
@@ -170,7 +169,7 @@ def _import(
     with contextlib.ExitStack() as bulk:
         if not known:  # filling empty tables: their indexes are built once, at the end
             bulk.enter_context(indexes_deferred(db))
-        chunks = _chunks(prepared, counts, problems, on_progress, "importing")
+        chunks = read_chunks(prepared, counts, problems, on_progress, "importing")
         for chunk in chunks:
             if should_stop():
                 raise ImportCancelled()
@@ -214,51 +213,6 @@ def _import(
     return ImportReport.of(
         prepared, counts, problems, dry_run=False, import_id=import_id, merge=report.counts
     )
-
-
-def _chunks(
-    prepared: Prepared,
-    counts: ImportCounts,
-    problems: Problems,
-    on_progress: Callable[[ImportProgress], None] | None,
-    phase: str,
-) -> Iterator[list[CsvRecord]]:
-    """Readable rows in chunks, each number once (the first row with it counts)."""
-    reader = RowReader(prepared.plan, prepared.region)
-    seen: set[int] = set()  # numbers met in this file (as integers: a third of the memory)
-    chunk: list[CsvRecord] = []
-    position = [0]
-
-    def at(n: int) -> None:
-        position[0] = n
-
-    for line, cells in rows(prepared.path, prepared.format, at):
-        counts.rows += 1
-        record, found = reader.read(line, cells)
-        if found:
-            problems.extend(found)
-        if record is None:
-            counts.invalid += 1
-            continue
-        number = int(record.phone[1:])
-        if number in seen:
-            counts.duplicates += 1
-            problems.add(
-                line, None, record.phone, "the same number as an earlier row: not imported"
-            )
-            continue
-        seen.add(number)
-        counts.opted_out += record.consent == UNSUBSCRIBED
-        chunk.append(record)
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-            if on_progress is not None:
-                on_progress(ImportProgress(phase, counts.rows, position[0], prepared.format.size))
-    if chunk:
-        yield chunk
-    if on_progress is not None:
-        on_progress(ImportProgress(phase, counts.rows, prepared.format.size, prepared.format.size))
 
 
 def _classify(
