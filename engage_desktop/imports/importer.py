@@ -185,12 +185,15 @@ def _import(
                 merge.apply(CSV, records, tally)
             else:
                 merge.add_new(CSV, records, tally)
-            repo.add_members(list_id, [(p, linked[p]) for p in ids if p not in joined])
+            if known:  # (into an empty database: every record at once, after the last chunk)
+                repo.add_members(list_id, [(p, linked[p]) for p in ids if p not in joined])
             linked.clear()
             if known:  # into an empty database, no other source can read a number otherwise
                 note_raw(db, [(r.phone_raw, r.phone) for r in chunk if r.phone_raw != r.phone])
             if prepared.replace:
                 repo.keep_seen(ids)
+        if not known:
+            repo.add_every_record(list_id)
     left = 0
     if prepared.replace:
         regroup, lost = repo.replace_members(list_id)
@@ -246,18 +249,10 @@ def _classify(
     return members
 
 
+_NOTHING_STORED = (None,) * 10 + (0,)  # a Record's old_* for a number stored nowhere
+
+
 def _record(r: CsvRecord, s: StoredRecord | None) -> Record:
-    head = (
-        r.phone,
-        r.phone,
-        r.phone_raw,
-        r.email,
-        r.first_name,
-        r.last_name,
-        r.fields,
-        r.consent,
-        None,
-    )
-    if s is None:
-        return Record(*head, None, None, None, None, None, None, None, None, None, None, 0)
-    return Record._make((*head, *s[1:]))
+    """The row as the merge takes a source record: its number is its id, and CsvRecord's
+    fields after the line are a Record's after the id, up to the consent."""
+    return Record._make((r[1], *r[1:8], None, *(_NOTHING_STORED if s is None else s[1:])))

@@ -230,13 +230,22 @@ class Merge:
         usual: list[Record] = []
         contacts: list[tuple[Any, ...]] = []
         links: list[tuple[Any, ...]] = []
+        answers: dict[str | None, tuple[str, bool, str]] = {}  # by consent: one verdict each
         for r in rows:
             if r.phone is None or r.consent == UNSUBSCRIBED or r.phone in standing:
                 usual.append(r)
                 continue
-            verdict = plain_verdict(source, r.consent, mode)
-            status = verdict.status.value
-            moved = status != "never_subscribed"  # a blank contact's status
+            answer = answers.get(r.consent)
+            if answer is None:
+                verdict = plain_verdict(source, r.consent, mode)
+                # moved: not a blank contact's status (never subscribed)
+                status = verdict.status.value
+                answer = answers[r.consent] = (
+                    status,
+                    status != "never_subscribed",
+                    verdict.reason,
+                )
+            status, moved, reason = answer
             cid = self._next_id
             self._next_id += 1
             contacts.append(
@@ -250,7 +259,7 @@ class Merge:
                     r.fields,
                     status,
                     now if moved else None,
-                    verdict.reason if moved else None,
+                    reason if moved else None,
                     now,
                     now,
                 )
