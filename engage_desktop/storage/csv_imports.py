@@ -191,7 +191,8 @@ class CsvImportRepo:
         )
         self.db.execute_sql(
             "INSERT OR IGNORE INTO list_members (list_id, contact_id)"
-            " SELECT ?, contact_id FROM contact_sources WHERE source = ?",
+            " SELECT ?, contact_id FROM contact_sources WHERE source = ?"
+            " ORDER BY contact_id",  # appended in key order: cheaper than sorting it row by row
             (list_id, CSV),
         )
 
