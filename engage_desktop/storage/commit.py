@@ -127,6 +127,7 @@ def _commit_source(db: peewee.Database, merge: Merge, plan: SourceCommit) -> Tal
         (src, src) if plan.full else (src, src, src),
     )
     tally = Tallies()
+    shared = _first_sync_shared_numbers(db, src)
     after = ""
     while True:
         rows = sql(
@@ -136,7 +137,12 @@ def _commit_source(db: peewee.Database, merge: Merge, plan: SourceCommit) -> Tal
         ).fetchall()
         if not rows:
             break
-        merge.apply(src, [Record._make(r) for r in rows], tally, plan.rederive)
+        records = [Record._make(r) for r in rows]
+        if shared is not None:  # a first sync: a number met once is a new contact, in bulk
+            alone = [r for r in records if r.phone is not None and r.phone not in shared]
+            merge.add_new(src, alone, tally)
+            records = [r for r in records if r.phone is None or r.phone in shared]
+        merge.apply(src, records, tally, plan.rederive)
         after = rows[-1][0]
     if merge.report is not None:
         _read_differently(db, merge.report, src)
@@ -158,6 +164,23 @@ def _commit_source(db: peewee.Database, merge: Merge, plan: SourceCommit) -> Tal
         sql("SELECT count(*) FROM staged_issues WHERE source = ?", (src,)).fetchone()[0]
     )
     return tally
+
+
+def _first_sync_shared_numbers(db: peewee.Database, source: str) -> set[str] | None:
+    """For a commit into a database without contacts: the numbers two or more of this
+    source's records share (those records go the usual way: twins become one contact). None
+    when there are contacts already (every record goes the usual way)."""
+    (empty,) = db.execute_sql("SELECT NOT EXISTS (SELECT 1 FROM contacts)").fetchone()
+    if not empty:
+        return None
+    return {
+        phone
+        for (phone,) in db.execute_sql(
+            "SELECT phone FROM staged_records WHERE source = ? AND phone IS NOT NULL"
+            " GROUP BY phone HAVING count(*) > 1",
+            (source,),
+        )
+    }
 
 
 def _read_differently(db: peewee.Database, report: MergeReport, source: str) -> None:
