@@ -97,9 +97,13 @@ def dry_run(
     repo = CsvImportRepo(db)
     counts, problems = ImportCounts(), Problems()
     list_id = repo.group_id(prepared.key)
-    for chunk in read_chunks(prepared, counts, problems, on_progress, "checking"):
-        stored = repo.stored([r.phone for r in chunk])
-        _classify(repo, chunk, stored, list_id, counts)
+    # closing: a failure here stops the process reading the file at once
+    with contextlib.closing(
+        read_chunks(prepared, counts, problems, on_progress, "checking")
+    ) as chunks:
+        for chunk in chunks:
+            stored = repo.stored([r.phone for r in chunk])
+            _classify(repo, chunk, stored, list_id, counts)
     return ImportReport.of(prepared, counts, problems, dry_run=True)
 
 
@@ -169,7 +173,9 @@ def _import(
     with contextlib.ExitStack() as bulk:
         if not known:  # filling empty tables: their indexes are built once, at the end
             bulk.enter_context(indexes_deferred(db))
-        chunks = read_chunks(prepared, counts, problems, on_progress, "importing")
+        chunks = bulk.enter_context(  # closed on the way out: its reader process stops
+            contextlib.closing(read_chunks(prepared, counts, problems, on_progress, "importing"))
+        )
         for chunk in chunks:
             if should_stop():
                 raise ImportCancelled()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import marshal
 import multiprocessing
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from engage_desktop.core.consent import UNSUBSCRIBED
@@ -28,6 +28,7 @@ ELSEWHERE_MIN_BYTES = 8_000_000  # smaller files are read here (a process costs 
 _READ = ("rows", "invalid", "duplicates", "opted_out")  # the counts reading makes
 
 Progress = Callable[[ImportProgress], None]
+Chunks = Generator[list[CsvRecord], None, None]  # close() stops a reader process at once
 
 
 def read_chunks(
@@ -36,7 +37,7 @@ def read_chunks(
     problems: Problems,
     on_progress: Progress | None,
     phase: str,
-) -> Iterator[list[CsvRecord]]:
+) -> Chunks:
     """The file's readable rows in chunks: in another process when it is big."""
     if prepared.format.size < ELSEWHERE_MIN_BYTES or getattr(sys, "frozen", False):
         yield from _read_here(prepared, counts, problems, on_progress, phase)
@@ -50,7 +51,7 @@ def _read_here(
     problems: Problems,
     on_progress: Progress | None,
     phase: str,
-) -> Iterator[list[CsvRecord]]:
+) -> Chunks:
     reader = RowReader(prepared.plan, prepared.region)
     seen: set[int] = set()  # numbers met in this file (as integers: a third of the memory)
     chunk: list[CsvRecord] = []
@@ -94,7 +95,7 @@ def _read_elsewhere(
     problems: Problems,
     on_progress: Progress | None,
     phase: str,
-) -> Iterator[list[CsvRecord]]:
+) -> Chunks:
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited state
     mine, theirs = context.Pipe(duplex=False)
     reader = context.Process(

@@ -105,3 +105,24 @@ def test_a_cancelled_import_stops_its_reader(
     assert state(db)["contacts"] == []
     assert not [p for p in multiprocessing.active_children() if p.name == "csv-reader"]
     db.close()
+
+
+def test_a_failure_while_writing_leaves_no_reader_and_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engage_desktop.storage.merge import Merge
+
+    monkeypatch.setattr(reading, "ELSEWHERE_MIN_BYTES", 0)
+
+    def broken(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Merge, "add_new", broken)
+    db = open_database(tmp_path / "data")
+    actions = ImportActions(db)
+    prepared = actions.prepare(write(tmp_path / "big.csv", rows(40_000)), "Fair")
+    with pytest.raises(OSError, match="disk full"):
+        actions.run(prepared)
+    assert not [p for p in multiprocessing.active_children() if p.name == "csv-reader"]
+    assert state(db)["contacts"] == []
+    db.close()
