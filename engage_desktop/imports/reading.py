@@ -16,6 +16,7 @@ import marshal
 import multiprocessing
 import sys
 from collections.abc import Callable, Generator
+from dataclasses import astuple
 from typing import Any
 
 from engage_desktop.core.consent import UNSUBSCRIBED
@@ -165,18 +166,12 @@ def _reader_process(prepared: Prepared, phase: str, conn: Any) -> None:
 
     try:
         for chunk in _read_here(prepared, counts, problems, progress.append, phase):
-            last = progress[-1] if progress else None
-            body = (
-                [tuple(r) for r in chunk],
-                None
-                if last is None
-                else (last.phase, last.rows, last.bytes_read, last.total_bytes),
-                *since_last(),
-            )
+            at = None if not progress else (phase, *astuple(progress[-1])[1:])
+            body = ([tuple(r) for r in chunk], at, *since_last())
             conn.send_bytes(marshal.dumps(("chunk", body)))
             progress.clear()
         conn.send_bytes(marshal.dumps(("done", since_last())))
-    except BaseException as exc:
+    except BaseException as exc:  # whatever it is, the importing side raises it
         conn.send_bytes(marshal.dumps(("error", (type(exc).__name__, str(exc)))))
     finally:
         conn.close()

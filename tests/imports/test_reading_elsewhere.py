@@ -73,9 +73,17 @@ def test_an_import_read_elsewhere_writes_what_one_read_here_writes(
     assert results[1][0] == results[0][0] and results[0][0][1:4] == expected(12_000)
     # the same rows written, but for the times they were written at
     assert len(results[1][1]["contacts"]) == len(results[0][1]["contacts"])
-    assert [r[1:7] for r in results[1][1]["contacts"]] == [
-        r[1:7] for r in results[0][1]["contacts"]
-    ]
+
+    def kept(state: dict[str, list[tuple[object, ...]]]) -> tuple[object, ...]:
+        """Each contact with its SMS status and why, and the opt-outs kept per number."""
+        contacts = [(*r[1:8], r[9]) for r in state["contacts"]]
+        return contacts, [(r[0], r[2]) for r in state["suppressions"]]
+
+    assert kept(results[1][1]) == kept(results[0][1])
+    # the rows that said "opted out" are opted out, and their numbers are kept as such
+    opted_out = {c[0] for c in kept(results[1][1])[0] if c[6] == "opted_out"}
+    assert len(opted_out) == results[1][0][4] > 0
+    assert {phone for phone, _ in kept(results[1][1])[1]} == opted_out
 
 
 def test_a_file_that_turns_unreadable_fails_as_it_would_here(
