@@ -24,7 +24,7 @@ from engage_desktop.storage.merge_report import (
     numbers_read_differently,
     prepare_raw_read,
 )
-from engage_desktop.storage.staging import STAGED_TABLES
+from engage_desktop.storage.staging import clear_sources
 from engage_desktop.storage.unlisted_opt_outs import keep_unlisted_opt_outs
 
 CHUNK = 5000
@@ -98,9 +98,7 @@ def commit_staged(
         merge.remove_orphans()
         report.flush()
     with db.atomic():
-        for plan in plans:
-            for table in STAGED_TABLES:
-                db.execute_sql(f"DELETE FROM {table} WHERE source = ?", (plan.source,))
+        clear_sources(db, [plan.source for plan in plans])
     return out
 
 

@@ -54,6 +54,7 @@ from engage_desktop.storage.merge_rows import (
     dump_fields,
     merged_fields,
     plain_verdict,
+    plain_verdicts,
 )
 from engage_desktop.storage.source_settings import consent_modes, load_priority
 
@@ -467,11 +468,18 @@ class Merge:
         )
 
     def _verdict(self, recs: list[Link], held_at: float | None) -> Verdict:
-        if len(recs) == 1 and held_at is None and recs[0].consent != UNSUBSCRIBED:
-            r = recs[0]  # the answer depends on nothing but these three: computed once
-            return plain_verdict(
-                r.source, r.consent, self.modes.get(r.source, ConsentMode.EXPLICIT)
-            )
+        modes = self.modes
+        if held_at is None:
+            if len(recs) == 1 and recs[0].consent != UNSUBSCRIBED:
+                r = recs[0]  # the answer depends on nothing but these three: computed once
+                return plain_verdict(r.source, r.consent, modes.get(r.source, ConsentMode.EXPLICIT))
+            if all(r.consent != UNSUBSCRIBED for r in recs):
+                return plain_verdicts(
+                    tuple(
+                        (r.source, r.consent, modes.get(r.source, ConsentMode.EXPLICIT))
+                        for r in recs
+                    )
+                )
         records = [
             RecordConsent(
                 r.source, r.consent, r.consent_at, self.modes.get(r.source, ConsentMode.EXPLICIT)

@@ -63,20 +63,23 @@ class MergeReport:
     import_id: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
     _rows: list[tuple[Any, ...]] = field(default_factory=list)
+    _before: dict[frozenset[str], str] = field(default_factory=dict)  # `others` of `merged`
 
     def _add(self, row: MergeReportRow) -> None:
         self.counts[row.kind] = self.counts.get(row.kind, 0) + 1
-        others = orjson.dumps(row.others, option=orjson.OPT_SORT_KEYS).decode()
-        self._rows.append((self.run_id, self.import_id, *row[:6], others))
+        self._rows.append((self.run_id, self.import_id, *row[:6], _json(row.others)))
 
     def merged(
         self, contact_id: int, phone: str | None, source: str, record: str, before: set[str]
     ) -> None:
         """A record of `source` joined a contact that had records of `before` only."""
-        self._add(
-            MergeReportRow(
-                "merged", contact_id, phone, None, record, source, {s: "" for s in before}
-            )
+        key = frozenset(before)
+        others = self._before.get(key)
+        if others is None:  # a handful of combinations: each written once
+            others = self._before[key] = _json({s: "" for s in before})
+        self.counts["merged"] = self.counts.get("merged", 0) + 1
+        self._rows.append(
+            (self.run_id, self.import_id, "merged", contact_id, phone, None, record, source, others)
         )
 
     def conflicts(
@@ -90,19 +93,47 @@ class MergeReport:
         first record with a value wins), `values` their parsed field values. Each source
         speaks through its first record with a value; values that differ only in case or
         surrounding spaces agree. (Runs for every merged contact a run touches: kept tight.)"""
+        if len(recs) == 2:  # nearly every merged contact: compared without building lists
+            self._two(contact_id, phone, recs[0], recs[1], values[0], values[1])
+            return
         for attr, label in _DETAILS.items():
             pairs = [(r.source, x) for r in recs if (x := getattr(r, attr))]
-            if len(pairs) > 1 and any(x != pairs[0][1] for _, x in pairs):  # else: agreed
+            if len(pairs) > 1 and _differ(pairs):  # else: agreed
                 self._field(contact_id, phone, label, pairs)
-        if any(values):
-            for name in sorted({k for v in values for k in v}):
-                pairs = [
-                    (r.source, x)
-                    for r, v in zip(recs, values, strict=True)
-                    if (x := v.get(name)) is not None and x != ""
-                ]
-                if len(pairs) > 1 and any(x != pairs[0][1] for _, x in pairs):
-                    self._field(contact_id, phone, name, pairs)
+        # Only a field two records have can be disagreed on.
+        seen: set[str] = set()
+        shared: set[str] = set()
+        for v in values:
+            shared.update(seen.intersection(v))
+            seen.update(v)
+        for name in sorted(shared):
+            pairs = [
+                (r.source, x)
+                for r, v in zip(recs, values, strict=True)
+                if (x := v.get(name)) is not None and x != ""
+            ]
+            if len(pairs) > 1 and _differ(pairs):
+                self._field(contact_id, phone, name, pairs)
+
+    def _two(
+        self,
+        contact_id: int,
+        phone: str | None,
+        a: SourceValues,
+        b: SourceValues,
+        va: dict[str, Any],
+        vb: dict[str, Any],
+    ) -> None:
+        """`conflicts` of two records: the same rules, two values at a time."""
+        for attr, label in _DETAILS.items():
+            x, y = getattr(a, attr), getattr(b, attr)
+            if x and y and x != y:
+                self._field(contact_id, phone, label, [(a.source, x), (b.source, y)])
+        if va and vb:
+            for name in sorted(va.keys() & vb.keys()):
+                x, y = va[name], vb[name]
+                if x is not None and x != "" and y is not None and y != "" and x != y:
+                    self._field(contact_id, phone, name, [(a.source, x), (b.source, y)])
 
     def _field(
         self, contact_id: int, phone: str | None, name: str, pairs: list[tuple[str, Any]]
@@ -135,7 +166,7 @@ class MergeReport:
                     name,
                     _text(winner),
                     winner_source,
-                    orjson.dumps(others, option=orjson.OPT_SORT_KEYS).decode(),
+                    _json(others),
                 )
             )
 
@@ -161,9 +192,18 @@ class MergeReport:
         self._rows = []
 
 
+def _differ(pairs: list[tuple[str, Any]]) -> bool:
+    first = pairs[0][1]
+    return any(x != first for _, x in pairs)
+
+
 def _same(value: Any) -> str:
     """Values that differ only in case or surrounding spaces are the same value."""
     return _text(value).strip().casefold()
+
+
+def _json(others: dict[str, str]) -> str:
+    return orjson.dumps(others, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _text(value: Any) -> str:

@@ -158,6 +158,14 @@ def plain_verdict(source: str, consent: str | None, mode: ConsentMode) -> Verdic
     return derive_status([RecordConsent(source, consent, None, mode)], None, 0.0)
 
 
+@functools.lru_cache(maxsize=2048)
+def plain_verdicts(says: tuple[tuple[str, str | None, ConsentMode], ...]) -> Verdict:
+    """The verdict of records none of which says UNSUBSCRIBED, for a number without a
+    standing opt-out: it depends on each record's source, consent and mode, in order, and
+    on no time (times only date an opt-out or lift one), so it is computed once."""
+    return derive_status([RecordConsent(s, c, None, m) for s, c, m in says], None, 0.0)
+
+
 def blank(cid: int, phone: str | None) -> ContactState:
     return ContactState(cid, phone, None, None, None, None, "{}", "never_subscribed", None, None)
 
