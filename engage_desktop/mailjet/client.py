@@ -29,7 +29,7 @@ from engage_desktop.mailjet.errors import (
     ServerError,
     ThrottledError,
 )
-from engage_desktop.mailjet.listing import Listing
+from engage_desktop.mailjet.listing import Listing, PageShare
 from engage_desktop.mailjet.models import (
     ContactData,
     MailjetContact,
@@ -245,9 +245,14 @@ class MailjetClient:
         return rows_of(await self.get(resource, params, doing), doing)
 
     def listing(
-        self, resource: str, filters: Mapping[str, str | int], doing: str, chains: int = 8
+        self,
+        resource: str,
+        filters: Mapping[str, str | int],
+        doing: str,
+        chains: int | PageShare = 8,
     ) -> Listing:
-        """Every row of a listing, pages fetched `chains` at a time (see `Listing`)."""
+        """Every row of a listing, pages fetched `chains` at a time, or as many as a share
+        of pages in flight among several listings allows (see `Listing`)."""
         return Listing(self, resource, dict(filters), doing, chains, PAGE_SIZE)
 
     # ----- what a sync and a wizard ask ----------------------------------------------------

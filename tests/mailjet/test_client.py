@@ -15,6 +15,7 @@ from engage_desktop.core.urls import UnsafeUrlError
 from engage_desktop.emulator.mailjet import DEMO_API_KEY, DEMO_API_SECRET, MailjetEmulator, Settings
 from engage_desktop.mailjet.client import MailjetClient
 from engage_desktop.mailjet.errors import AuthenticationError, NetworkError, ServerError
+from engage_desktop.mailjet.listing import Listing, PageShare
 from engage_desktop.mailjet.ratelimit import RateBudget
 
 pytestmark = pytest.mark.asyncio
@@ -93,6 +94,66 @@ async def test_a_listing_reads_every_row_once_and_checks_its_counts(
     emulator.store.create_contact("late@x.test")  # created while the listing was read
     gap = await again.check()
     assert gap is not None and "changed while it was read" in gap
+
+
+async def test_a_listing_ending_on_a_full_page_counts_again_and_reads_on_to_the_count() -> None:
+    emulator = MailjetEmulator(Settings(contacts=2000, lists=1, rate_limit_per_s=0))
+    transport = httpx.ASGITransport(app=emulator)
+    async with MailjetClient(KEY, SECRET, "http://127.0.0.1", transport=transport) as c:
+        # The last page is full: the count (which `check` needs anyway) is asked instead of
+        # a page beyond it. Two pages and one count, `check` included.
+        listing = c.listing("contact", {}, "read contacts", chains=2)
+        rows = sum([len(page) async for page in listing.pages()], 0)
+        assert rows == 2000 and await listing.check() is None
+        assert c.stats.requests == 3
+        # Contacts created while the last page was read: the listing reads on to them,
+        # and says it changed.
+        read_page = c.page
+
+        async def page_then_create(*args: object) -> list[dict[str, object]]:
+            got: list[dict[str, object]] = await read_page(*args)  # type: ignore[arg-type]
+            if args[2] == 1000:
+                for i in range(5):
+                    emulator.store.create_contact(f"late{i}@x.test")
+            return got
+
+        c.page = page_then_create  # type: ignore[method-assign]
+        again = c.listing("contact", {}, "read contacts", chains=2)
+        ids = [r["ID"] async for page in again.pages() for r in page]
+        assert len(ids) == len(set(ids)) == 2005
+        gap = await again.check()
+        assert gap is not None and "2,000 rows counted before, 2,005 received" in gap
+
+
+async def test_listings_read_at_once_share_their_pages_in_flight() -> None:
+    """As listings finish, the ones still reading ask for more pages at a time."""
+    widest: dict[str, int] = {}
+    now: dict[str, int] = {}
+
+    totals = {"short": 15, "long": 295}  # pages of 10, the last one short
+
+    class Pages:
+        async def counted_page(self, resource: str, *_: object) -> tuple[int, list[int]]:
+            return totals[resource], [0] * 10
+
+        async def page(self, resource: str, _f: object, offset: int, _d: object) -> list[int]:
+            now[resource] = now.get(resource, 0) + 1
+            if resource == "long" and "short" in widest and not now.get("short"):
+                widest["long, alone"] = max(widest.get("long, alone", 0), now["long"])
+            widest[resource] = max(widest.get(resource, 0), now[resource])
+            await asyncio.sleep(0.01)
+            now[resource] -= 1
+            return [0] * min(10, totals[resource] - offset)
+
+    share = PageShare(4)
+    listings = [Listing(Pages(), name, {}, "read", share, 10) for name in ("short", "long")]  # type: ignore[arg-type]
+
+    async def read(listing: Listing) -> int:
+        return sum([len(page) async for page in listing.pages()], 0)
+
+    assert await asyncio.gather(*(read(x) for x in listings)) == [15, 295]
+    assert widest["long"] == 4 and widest["long, alone"] == 4  # two each while both read
+    assert share.reading == 0
 
 
 async def test_server_errors_are_retried_then_said(

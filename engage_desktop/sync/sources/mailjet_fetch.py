@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engage_desktop.mailjet.client import MailjetClient
-from engage_desktop.mailjet.listing import Listing
+from engage_desktop.mailjet.listing import Listing, PageShare
 from engage_desktop.mailjet.models import (
     ContactData,
     MailjetContact,
@@ -65,12 +65,14 @@ class MailjetFetch:
             else [("contact", {}), ("contactdata", {})]
         )
         jobs = []
+        # Pages in flight, shared by the listings: `chains` each for four listings' worth.
+        share = PageShare(self.chains * 4)
         for resource, filters in halves:
-            listing = c.listing(resource, filters, f"read {resource}", self.chains)
+            listing = c.listing(resource, filters, f"read {resource}", share)
             jobs.append(self._halves(listing, resource == "contact", not per_list))
         for list_id in list_ids:
             listing = c.listing(
-                "listrecipient", {"ContactsList": list_id}, "read list members", self.chains
+                "listrecipient", {"ContactsList": list_id}, "read list members", share
             )
             jobs.append(self._recipients(listing, list_id, names.get(list_id, str(list_id))))
         try:
