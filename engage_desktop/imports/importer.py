@@ -23,7 +23,7 @@ from engage_desktop.core.sources import CSV
 from engage_desktop.imports.columns import apply_maps, guess_columns
 from engage_desktop.imports.csvfile import CsvError, CsvFormat, detect, rows
 from engage_desktop.imports.preview import SAMPLE_ROWS
-from engage_desktop.imports.reading import read_chunks
+from engage_desktop.imports.reading import read_chunks, read_staged, staged_row
 from engage_desktop.imports.report import (
     ImportCounts,
     ImportFailed,
@@ -50,7 +50,7 @@ from engage_desktop.storage.merge_report import (
     numbers_read_differently,
     prepare_raw_read,
 )
-from engage_desktop.storage.merge_rows import merged_fields
+from engage_desktop.storage.merge_rows import NOTHING_STORED, merged_fields
 from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.sync.lock import SyncLock
 from engage_desktop.sync.written_phones import written_phone
@@ -173,33 +173,39 @@ def _import(
     with contextlib.ExitStack() as bulk:
         if not known:  # filling empty tables: their indexes are built once, at the end
             bulk.enter_context(indexes_deferred(db))
-        chunks = bulk.enter_context(  # closed on the way out: its reader process stops
-            contextlib.closing(read_chunks(prepared, counts, problems, on_progress, "importing"))
-        )
-        for chunk in chunks:
-            if should_stop():
-                raise ImportCancelled()
-            ids = [r.phone for r in chunk]
-            if known:
+        if known:
+            chunks = bulk.enter_context(  # closed on the way out: its reader process stops
+                contextlib.closing(
+                    read_chunks(prepared, counts, problems, on_progress, "importing")
+                )
+            )
+            for chunk in chunks:
+                if should_stop():
+                    raise ImportCancelled()
+                ids = [r.phone for r in chunk]
                 stored = repo.stored(ids)
                 joined = _classify(repo, chunk, stored, list_id, counts)
-            else:
-                stored, joined = {}, set()
-                counts.new += len(chunk)
-            records = [_record(r, stored.get(r.phone)) for r in chunk]
-            if known:
-                merge.apply(CSV, records, tally)
-            else:
-                merge.add_new(CSV, records, tally)
-            if known:  # (into an empty database: every record at once, after the last chunk)
+                merge.apply(CSV, [_record(r, stored.get(r.phone)) for r in chunk], tally)
                 repo.add_members(list_id, [(p, linked[p]) for p in ids if p not in joined])
-            linked.clear()
-            if known:  # into an empty database, no other source can read a number otherwise
+                linked.clear()
                 note_raw(db, [(r.phone_raw, r.phone) for r in chunk if r.phone_raw != r.phone])
-            if prepared.replace:
-                repo.keep_seen(ids)
-        if not known:
-            repo.add_every_record(list_id)
+                if prepared.replace:
+                    repo.keep_seen(ids)
+        else:  # into an empty database: every number new, read as staged records
+            staged = bulk.enter_context(
+                contextlib.closing(
+                    read_staged(prepared, counts, problems, on_progress, "importing")
+                )
+            )
+            for rows in staged:
+                if should_stop():
+                    raise ImportCancelled()
+                counts.new += len(rows)
+                merge.add_new(CSV, rows, tally)
+                linked.clear()
+                if prepared.replace:
+                    repo.keep_seen([r[1] for r in rows])
+            repo.add_every_record(list_id)  # every record at once, after the last chunk
     left = 0
     if prepared.replace:
         regroup, lost = repo.replace_members(list_id)
@@ -255,10 +261,7 @@ def _classify(
     return members
 
 
-_NOTHING_STORED = (None,) * 10 + (0,)  # a Record's old_* for a number stored nowhere
-
-
 def _record(r: CsvRecord, s: StoredRecord | None) -> Record:
     """The row as the merge takes a source record: its number is its id, and CsvRecord's
     fields after the line are a Record's after the id, up to the consent."""
-    return Record._make((r[1], *r[1:8], None, *(_NOTHING_STORED if s is None else s[1:])))
+    return Record._make((*staged_row(r), *(NOTHING_STORED if s is None else s[1:])))

@@ -30,6 +30,10 @@ _READ = ("rows", "invalid", "duplicates", "opted_out")  # the counts reading mak
 
 Progress = Callable[[ImportProgress], None]
 Chunks = Generator[list[CsvRecord], None, None]  # close() stops a reader process at once
+# A row as a staged record: Record's first nine fields (storage/merge_rows.py), its number
+# as its id, no consent time.
+StagedRow = tuple[Any, ...]
+Staged = Generator[list[StagedRow], None, None]
 
 
 def read_chunks(
@@ -40,10 +44,35 @@ def read_chunks(
     phase: str,
 ) -> Chunks:
     """The file's readable rows in chunks: in another process when it is big."""
-    if prepared.format.size < ELSEWHERE_MIN_BYTES or getattr(sys, "frozen", False):
+    if _here(prepared):
         yield from _read_here(prepared, counts, problems, on_progress, phase)
     else:
-        yield from _read_elsewhere(prepared, counts, problems, on_progress, phase)
+        for chunk in _read_elsewhere(prepared, counts, problems, on_progress, phase, False):
+            yield [CsvRecord._make(r) for r in chunk]
+
+
+def read_staged(
+    prepared: Prepared,
+    counts: ImportCounts,
+    problems: Problems,
+    on_progress: Progress | None,
+    phase: str,
+) -> Staged:
+    """`read_chunks`, each row as a staged record (`staged_row`): what a first import into
+    an empty database writes as it comes, made by the reading process when there is one."""
+    if _here(prepared):
+        for chunk in _read_here(prepared, counts, problems, on_progress, phase):
+            yield [staged_row(r) for r in chunk]
+    else:
+        yield from _read_elsewhere(prepared, counts, problems, on_progress, phase, True)
+
+
+def staged_row(r: CsvRecord) -> StagedRow:
+    return (r[1], *r[1:8], None)
+
+
+def _here(prepared: Prepared) -> bool:
+    return prepared.format.size < ELSEWHERE_MIN_BYTES or bool(getattr(sys, "frozen", False))
 
 
 def _read_here(
@@ -96,11 +125,16 @@ def _read_elsewhere(
     problems: Problems,
     on_progress: Progress | None,
     phase: str,
-) -> Chunks:
+    staged: bool,
+) -> Generator[list[tuple[Any, ...]], None, None]:
+    """Rows as tuples: a CsvRecord's fields, or a staged record's (`staged`)."""
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited state
     mine, theirs = context.Pipe(duplex=False)
     reader = context.Process(
-        target=_reader_process, args=(prepared, phase, theirs), name="csv-reader", daemon=True
+        target=_reader_process,
+        args=(prepared, phase, staged, theirs),
+        name="csv-reader",
+        daemon=True,
     )
     reader.start()
     theirs.close()  # (ours is the read end: EOF once the reader is gone)
@@ -115,7 +149,7 @@ def _read_elsewhere(
             if kind == "chunk":
                 records, progress, read, found, total = body
                 _take(counts, problems, read, found, total)
-                yield [CsvRecord._make(r) for r in records]
+                yield records
                 if on_progress is not None and progress is not None:
                     on_progress(ImportProgress(*progress))
             elif kind == "done":
@@ -147,7 +181,7 @@ def _take(
     problems.total += total - len(found)  # counted there, not all sent (only the first are kept)
 
 
-def _reader_process(prepared: Prepared, phase: str, conn: Any) -> None:
+def _reader_process(prepared: Prepared, phase: str, staged: bool, conn: Any) -> None:
     """The second process: reads the file and sends what it read, chunk by chunk."""
     counts, problems = ImportCounts(), Problems()
     sent: list[int] = [0] * len(_READ)
@@ -167,7 +201,8 @@ def _reader_process(prepared: Prepared, phase: str, conn: Any) -> None:
     try:
         for chunk in _read_here(prepared, counts, problems, progress.append, phase):
             at = None if not progress else (phase, *astuple(progress[-1])[1:])
-            body = ([tuple(r) for r in chunk], at, *since_last())
+            shaped = [staged_row(r) for r in chunk] if staged else [tuple(r) for r in chunk]
+            body = (shaped, at, *since_last())
             conn.send_bytes(marshal.dumps(("chunk", body)))
             progress.clear()
         conn.send_bytes(marshal.dumps(("done", since_last())))

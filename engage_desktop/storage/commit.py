@@ -136,10 +136,10 @@ def _commit_source(db: peewee.Database, merge: Merge, plan: SourceCommit) -> Tal
         if not rows:
             break
         records = [Record._make(r) for r in rows]
-        if shared is not None:  # a first sync: a number met once is a new contact, in bulk
-            alone = [r for r in records if r.phone is not None and r.phone not in shared]
-            merge.add_new(src, alone, tally)
-            records = [r for r in records if r.phone is None or r.phone in shared]
+        if shared is not None:  # a first sync: a number met once (or none) is a new
+            # contact, in bulk
+            merge.add_new(src, [r for r in records if r.phone not in shared], tally)
+            records = [r for r in records if r.phone in shared]
         merge.apply(src, records, tally, plan.rederive)
         after = rows[-1][0]
     if merge.report is not None:

@@ -44,6 +44,7 @@ from engage_desktop.storage.merge_rows import (
     LINK_INSERT,
     LINK_MOVE,
     LINK_UPDATE,
+    NOTHING_STORED,
     RECORD_SELECT,
     ContactState,
     Link,
@@ -79,6 +80,7 @@ class Merge:
     orphans: set[int] = field(default_factory=set)  # contacts that lost a record
     regroup: set[int] = field(default_factory=set)  # contacts a record moved out of or into
     _next_id: int = 0
+    _none_standing: bool | None = None  # no opt-out stood when `add_new` was first called
     _opted_out: int = 0  # contacts that became opted out, since the last `apply`
     _order: dict[str, int] = field(default_factory=dict)
     _suppressed: list[tuple[str, float, str, str]] = field(default_factory=list)  # new opt-outs
@@ -219,13 +221,19 @@ class Merge:
         self._opted_out = 0
         self._flush()
 
-    def add_new(self, source: str, rows: Sequence[Record], tally: Tallies) -> None:
+    def add_new(self, source: str, rows: Sequence[Sequence[Any]], tally: Tallies) -> None:
         """Records new to the database whose numbers no stored contact has and no other of
         these records shares (an import of numbers met once each into a database without
         contacts): one new contact each, derived as `_created` derives one, written in bulk.
-        A record that opts out, has no number, or whose number has an opt-out standing goes
-        the usual way (`apply`)."""
-        standing = self._standing([r.phone for r in rows if r.phone])
+        A record that opts out, or whose number has an opt-out standing goes the usual way
+        (`apply`). Rows are `Record`s or tuples of a staged record's nine fields, in
+        `Record`'s order (a first import's rows, read that way by the reading process)."""
+        if self._none_standing is None:
+            # No opt-out stood when the first of these records came: none can stand for the
+            # later ones, whose numbers are each met once (an opt-out this merge writes is
+            # for a number it has met).
+            self._none_standing = not suppressions.any_standing(self.db)
+        standing = {} if self._none_standing else self._standing([r[1] for r in rows if r[1]])
         mode = self.modes.get(source, ConsentMode.EXPLICIT)
         now, linked = self.now, self.linked
         usual: list[Record] = []
@@ -233,31 +241,34 @@ class Merge:
         links: list[tuple[Any, ...]] = []
         answers: dict[str | None, tuple[str, bool, str]] = {}  # by consent: one verdict each
         for r in rows:
-            if r.phone is None or r.consent == UNSUBSCRIBED or r.phone in standing:
-                usual.append(r)
+            # (external_id, phone, phone_raw, email, first_name, last_name, fields, consent,
+            # consent_at): the staged fields of a Record, read by place (a million a run)
+            phone, consent = r[1], r[7]
+            if phone is None:
+                tally.invalid += bool(r[2])  # a number written that is not one
+            if consent == UNSUBSCRIBED or (phone is not None and phone in standing):
+                usual.append(
+                    r if isinstance(r, Record) else Record._make((*r[:9], *NOTHING_STORED))
+                )
                 continue
-            answer = answers.get(r.consent)
+            answer = answers.get(consent)
             if answer is None:
-                verdict = plain_verdict(source, r.consent, mode)
+                verdict = plain_verdict(source, consent, mode)
                 # moved: not a blank contact's status (never subscribed)
                 status = verdict.status.value
-                answer = answers[r.consent] = (
-                    status,
-                    status != "never_subscribed",
-                    verdict.reason,
-                )
+                answer = answers[consent] = (status, status != "never_subscribed", verdict.reason)
             status, moved, reason = answer
             cid = self._next_id
             self._next_id += 1
             contacts.append(
                 (
                     cid,
-                    r.phone,
-                    r.phone_raw or None,
-                    r.email or None,
-                    r.first_name or None,
-                    r.last_name or None,
-                    r.fields,
+                    phone,
+                    r[2] or None,
+                    r[3] or None,
+                    r[4] or None,
+                    r[5] or None,
+                    r[6],
                     status,
                     now if moved else None,
                     reason if moved else None,
@@ -265,9 +276,9 @@ class Merge:
                     now,
                 )
             )
-            links.append((cid, source, r.external_id, *r[1:9], now))
+            links.append((cid, source, r[0], *r[1:9], now))
             if linked is not None:
-                linked[r.external_id] = cid
+                linked[r[0]] = cid
         cursor = self.db.cursor()
         cursor.executemany(CONTACT_INSERT, contacts)
         cursor.executemany(LINK_INSERT, links)

@@ -42,6 +42,9 @@ class Record(NamedTuple):
         return self.old_contact is not None and self[1:9] == self[10:18]
 
 
+NOTHING_STORED = (None,) * 10 + (0,)  # a Record's old_* for a record stored nowhere
+
+
 RECORD_SELECT = (
     "SELECT s.external_id, s.phone, s.phone_raw, s.email, s.first_name, s.last_name, s.fields,"
     " s.consent, s.consent_at, l.contact_id, l.phone, l.phone_raw, l.email, l.first_name,"

@@ -72,6 +72,14 @@ def standing(db: peewee.Database, phones: list[str]) -> dict[str, tuple[float, s
     return out
 
 
+def any_standing(db: peewee.Database) -> bool:
+    """Whether any opt-out stands (for any number)."""
+    (found,) = db.execute_sql(
+        "SELECT EXISTS (SELECT 1 FROM suppressions WHERE lifted_at IS NULL)"
+    ).fetchone()
+    return bool(found)
+
+
 def is_suppressed(db: peewee.Database, phone: str) -> bool:
     row = db.execute_sql(
         "SELECT 1 FROM suppressions WHERE phone = ? AND lifted_at IS NULL", (phone,)

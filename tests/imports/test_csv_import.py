@@ -18,6 +18,7 @@ from engage_desktop.core.consent import SmsStatus
 from engage_desktop.core.fields import FieldType
 from engage_desktop.imports.columns import Role
 from engage_desktop.imports.csvfile import detect
+from engage_desktop.storage import suppressions
 from engage_desktop.storage.contacts import ContactRepo
 from engage_desktop.storage.database import Database, open_database
 from engage_desktop.storage.lease import LeaseRepo
@@ -193,6 +194,20 @@ def test_an_opted_out_row_opts_the_number_out_for_good(db: Database, tmp_path: P
     assert bob.sms_status is SmsStatus.OPTED_OUT  # a later file without the flag lifts nothing
     others = [c.sms_status for c in ContactRepo(db).search() if c.phone != "+14155550102"]
     assert SmsStatus.SUBSCRIBED not in others  # CSV rows are Explicit: no consent, none given
+
+
+def test_a_first_import_keeps_numbers_opted_out_before_it(db: Database, tmp_path: Path) -> None:
+    """No contact at all, but an opt-out remembered for a number (its contact is gone): the
+    first import, which writes new numbers in bulk, still finds it, and a consent in the file
+    (undated) lifts nothing."""
+    suppressions.suppress(db, "+14155550102", 1_700_000_000.0, "STOP reply", "local")
+    rows = [("Phone", "SMS consent")] + [(f"+1415555{100 + i:04d}", "yes") for i in range(12)]
+    actions = ImportActions(db)
+    done = actions.run(actions.prepare(write(tmp_path / "c.csv", rows), "Fair"))
+    assert done.report.counts.new == 12
+    status = {c.phone: c.sms_status for c in ContactRepo(db).search()}
+    assert status.pop("+14155550102") is SmsStatus.OPTED_OUT
+    assert set(status.values()) == {SmsStatus.SUBSCRIBED}
 
 
 def test_a_subscribed_column_is_a_consent(db: Database, tmp_path: Path) -> None:
