@@ -28,6 +28,12 @@ class RunRecord:
     issues: int
     suspicious: str | None
     error: str | None
+    imported: str | None = None  # a CSV import shown among the runs: "file.csv into “CSV: …”"
+
+    @property
+    def key(self) -> tuple[bool, int]:
+        """Runs and imports number themselves apart: (is an import, id)."""
+        return self.imported is not None, self.id
 
 
 class _RunColumns(NamedTuple):

@@ -15,6 +15,7 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from engage_desktop.actions.connection import ConnectPlan
+from engage_desktop.actions.imports import ImportActions
 from engage_desktop.app import EngageApp
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.core.fields import FieldType
@@ -23,6 +24,7 @@ from engage_desktop.core.secrets import ApiKey
 from engage_desktop.core.setup import VerifiedKey
 from engage_desktop.emulator import DEMO_API_KEY, KlaviyoEmulator
 from engage_desktop.storage.database import Database
+from engage_desktop.storage.import_history import EXPORT_HEADER
 from engage_desktop.storage.runs import CSV_HEADER, RunRepo
 from engage_desktop.sync.events import SyncProgress, SyncResult
 from engage_desktop.ui.context import AppContext
@@ -269,3 +271,58 @@ def test_no_run_chosen_shows_no_group(history: HistoryScreen) -> None:
     assert history.groups.rowCount() == 0 and history.current_group() is None
     history.show_every_issue()  # nothing to show: nothing breaks
     assert history.groups_view.currentIndex() == QModelIndex()
+
+
+def test_an_import_is_a_row_of_the_history_with_its_problems_and_merge_report(
+    qtbot: QtBot, history: HistoryScreen, ctx: AppContext, tmp_path: Path
+) -> None:
+    """A CSV import shows among the runs (newest first), numbered apart; choosing it shows its
+    problem rows by line, grouped, exportable, and what it merged with Klaviyo's contacts."""
+    run = seed(ctx.db)
+    rows = [
+        "Phone,Email,Points",
+        "+14155550101,ann@csv.test,3",  # Ann, a Klaviyo contact: merged
+        "+14155550199,new@csv.test,2",  # new
+        "not a phone,bad@csv.test,1",  # not imported
+        "+14155550199,twin@csv.test,2",  # the same number again
+    ]
+    path = tmp_path / "fair.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    actions = ImportActions(ctx.db)
+    done = actions.run(actions.prepare(path, "Fair"))
+    assert (done.report.counts.new, done.report.counts.merged) == (1, 1)
+    history.reload()
+    runs = history.runs
+    first = [runs.data(runs.index(0, c)) for c in range(runs.columnCount())]
+    assert first[0] == "i1" and first[2:4] == ["import", "CSV file"]
+    assert all(r.imported is None for r in history.chart._runs) and len(history.chart._runs) == 1
+    assert runs.row_of(run) == 1 and runs.rows[1].imported is None  # the sync, still there
+    history.runs_view.setCurrentIndex(runs.index(0, 0))
+    qtbot.waitUntil(lambda: history.loading is not None and history.loading.done(), timeout=5000)
+    qtbot.waitUntil(lambda: "Import #1" in history.merge.summary.text(), timeout=5000)
+    assert "Import #1 of fair.csv into “CSV: Fair”: succeeded, 2 problems." in (
+        history.detail.text()
+    )
+    assert "1 contact merged across sources" in history.merge.summary.text()
+    names = [cells(history, r)[0] for r in range(history.issues.rowCount())]
+    assert names == ["Row 4", "Row 5"]
+    assert cells(history, 0)[3:5] == ["Phone", "not a phone"]
+    tip = history.issues.data(history.issues.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert tip == "Row 4 of the imported file."
+    assert history.groups.rowCount() == 2
+    history.groups_view.setCurrentIndex(history.groups.index(0, 0))
+    qtbot.waitUntil(lambda: history.issues.rowCount() == 1, timeout=5000)
+    target = tmp_path / "problems.csv"
+    task = ctx.spawn(history.export_csv(history.runs.rows[0], target))
+    qtbot.waitUntil(task.done, timeout=5000)
+    assert task.result() == 2
+    exported = list(csv.reader(target.open(encoding="utf-8-sig")))
+    assert exported[0] == list(EXPORT_HEADER) and [r[1] for r in exported[1:]] == ["4", "5"]
+    report = tmp_path / "merged.csv"
+    task = ctx.spawn(history.merge.export_csv(1, report, is_import=True))
+    qtbot.waitUntil(task.done, timeout=5000)
+    assert task.result() >= 1 and "merged" in report.read_text(encoding="utf-8-sig")
+    # Choosing the sync again shows its issues, not the import's.
+    history.show_run(run)
+    qtbot.waitUntil(lambda: "Run #1" in history.merge.summary.text(), timeout=5000)
+    assert history.issues.rowCount() == 6

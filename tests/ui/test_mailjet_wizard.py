@@ -105,7 +105,7 @@ def test_sources_on_every_screen_merge_report_and_priority(
     history = engage.history
     engage.show_run(result.run_id)
     qtbot.waitUntil(
-        lambda: history.merge.run_id == result.run_id and history.merge.export.isEnabled(),
+        lambda: history.merge.shown == (False, result.run_id) and history.merge.export.isEnabled(),
         timeout=5000,
     )
     assert (

@@ -1,5 +1,6 @@
-"""Sync history: runs above; below, the selected run's identical problems and its issues, each
-naming its contact (a double click opens it), with CSV export."""
+"""Sync history: runs (and CSV imports) above; below, the selected one's identical problems and
+its issues, each naming its contact (a double click opens it), with CSV export, and what it
+merged across sources."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
 from engage_desktop.core.mapping import is_type_problem
 from engage_desktop.core.sources import source_label
 from engage_desktop.core.words import plural
-from engage_desktop.storage.runs import IssueDetail, IssueGroup, RunRepo
+from engage_desktop.storage.import_history import ImportHistory
+from engage_desktop.storage.runs import IssueDetail, IssueGroup, RunRecord, RunRepo
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.history.history_chart import HistoryChart
 from engage_desktop.ui.history.merge_panel import MergeReportPanel, sources_words
@@ -60,8 +62,9 @@ class HistoryScreen(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.repo = RunRepo(ctx.db)
+        self.imports = ImportHistory(ctx.db)
         self.loading: asyncio.Task[None] | None = None
-        self._shown_run: int | None = None  # whose groups the groups table holds
+        self._shown: tuple[bool, int] | None = None  # whose groups the groups table holds
         self.runs = RunsTableModel()
         self.groups = IssueGroupsTableModel()
         self.issues = IssuesTableModel()
@@ -129,8 +132,10 @@ class HistoryScreen(QWidget):
         self.groups_view.selectionModel().currentRowChanged.connect(self._group_chosen)
         # Enter or a double click (the platform's "activate") opens the issue's contact.
         self.issues_view.activated.connect(self._issue_activated)
-        # The chart draws the rows the table holds: no query of its own on the GUI thread.
-        self.runs.modelReset.connect(lambda: self.chart.set_runs(self.runs.rows))
+        # The chart draws the syncs the table holds: no query of its own on the GUI thread.
+        self.runs.modelReset.connect(
+            lambda: self.chart.set_runs([r for r in self.runs.rows if r.imported is None])
+        )
         self.chart.run_clicked.connect(self.show_run)
         self.export.clicked.connect(self._ask_export_path)
         self.show_all.clicked.connect(self.show_every_issue)
@@ -138,10 +143,17 @@ class HistoryScreen(QWidget):
 
     # ----- runs -----------------------------------------------------------------------------
     def reload(self) -> None:
-        chosen = self.current_run()
-        self.runs.set_rows(self.repo.recent(RUNS_SHOWN))
+        chosen = self.current()
+        self.runs.set_rows(self._recent())
         if chosen is not None:
-            self.show_run(chosen)
+            row = self.runs.row_of_key(chosen.key)
+            if row is not None:
+                self.runs_view.setCurrentIndex(self.runs.index(row, 0))
+
+    def _recent(self) -> list[RunRecord]:
+        """Runs and imports, newest first."""
+        both = self.repo.recent(RUNS_SHOWN) + self.imports.recent(RUNS_SHOWN)
+        return sorted(both, key=lambda r: r.started_at, reverse=True)[:RUNS_SHOWN]
 
     def show_running(self, run_id: int) -> None:
         """A sync is under way (its progress names its run): list it, once, as running."""
@@ -151,41 +163,57 @@ class HistoryScreen(QWidget):
     def show_run(self, run_id: int) -> None:
         """Select a run (a notification or the status panel links here)."""
         if self.runs.row_of(run_id) is None:  # newer than what is shown
-            self.runs.set_rows(self.repo.recent(RUNS_SHOWN))
+            self.runs.set_rows(self._recent())
         row = self.runs.row_of(run_id)
         if row is not None:
             self.runs_view.setCurrentIndex(self.runs.index(row, 0))
 
+    def current(self) -> RunRecord | None:
+        """The selected run or import."""
+        return self.runs.row_at(self.runs_view.currentIndex())
+
     def current_run(self) -> int | None:
-        index = self.runs_view.currentIndex()
-        return self.runs.rows[index.row()].id if index.isValid() else None
+        """The selected sync run's id (None for an import)."""
+        chosen = self.current()
+        return chosen.id if chosen is not None and chosen.imported is None else None
+
+    def _repo(self, chosen: RunRecord) -> RunRepo | ImportHistory:
+        return self.imports if chosen.imported is not None else self.repo
 
     def current_group(self) -> IssueGroup | None:
         return self.groups.row_at(self.groups_view.currentIndex())
 
     def _run_chosen(self) -> None:
-        run_id = self.current_run()
-        self.chart.set_current(run_id)
-        if run_id is not None:
-            self.loading = self.ctx.spawn(self._show_run_issues(run_id))
+        chosen = self.current()
+        self.chart.set_current(self.current_run())
+        if chosen is not None:
+            self.loading = self.ctx.spawn(self._show_run_issues(chosen.key))
 
-    async def _show_run_issues(self, run_id: int) -> None:
+    async def _show_run_issues(self, key: tuple[bool, int]) -> None:
         """A run can have 100,000 issues: they are read (and grouped) off the GUI thread."""
-        groups = await self.ctx.read(self.repo.issue_groups, run_id)
-        issues = await self.ctx.read(self.repo.issue_details, run_id)
-        run = self.repo.get(run_id)
-        if run is None or run_id != self.current_run():
+        is_import, run_id = key
+        repo = self.imports if is_import else self.repo
+        groups = await self.ctx.read(repo.issue_groups, run_id)
+        issues = await self.ctx.read(repo.issue_details, run_id)
+        run = repo.get(run_id)
+        chosen = self.current()
+        if run is None or chosen is None or chosen.key != key:
             return  # another run was chosen meanwhile
         # The same run read again (a reload after another run): its chosen group stays.
-        keep = self.current_group() if run_id == self._shown_run else None
-        self._shown_run = run_id
+        keep = self.current_group() if key == self._shown else None
+        self._shown = key
         self.groups.set_rows(groups)  # no group is current: every issue shows
         self.issues.set_rows(issues)
         self.export.setEnabled(bool(issues))
         self._group_shown(None)
         if keep in groups:
             self.groups_view.setCurrentIndex(self.groups.index(groups.index(keep), 0))
-        if run.status == RUNNING:
+        if is_import:
+            parts = [f"Import #{run.id} of {run.imported}: {run.status}, "
+                     f"{plural(run.issues, 'problem')}"
+                     + (f" (the first {len(issues):,} are kept)." if run.issues > len(issues)
+                        else ".")]  # fmt: skip
+        elif run.status == RUNNING:
             parts = [f"Run #{run.id} is running: its counts and issues show when it ends."]
         else:
             parts = [f"Run #{run.id}: {run.status}, {plural(len(issues), 'issue')}."]
@@ -193,11 +221,13 @@ class HistoryScreen(QWidget):
             parts.append(f"Warning: {run.suspicious}")
         if run.error:
             parts.append(f"Error: {run.error}")
-        per_source = sources_words(self.ctx.actions.sources.run_sources(run_id))
+        per_source = (
+            "" if is_import else sources_words(self.ctx.actions.sources.run_sources(run_id))
+        )
         if per_source:
             parts.append(per_source + ".")
         self.detail.setText(" ".join(parts))
-        await self.merge.show_run(run_id)
+        await self.merge.load(run_id, is_import)
 
     # ----- groups -----------------------------------------------------------------------------
     def show_every_issue(self) -> None:
@@ -205,13 +235,14 @@ class HistoryScreen(QWidget):
         self.groups_view.setCurrentIndex(QModelIndex())  # no group: every issue
 
     def _group_chosen(self) -> None:
-        run_id = self.current_run()
-        if run_id is not None:
-            self.loading = self.ctx.spawn(self._show_group(run_id, self.current_group()))
+        chosen = self.current()
+        if chosen is not None:
+            self.loading = self.ctx.spawn(self._show_group(chosen, self.current_group()))
 
-    async def _show_group(self, run_id: int, group: IssueGroup | None) -> None:
-        issues = await self.ctx.read(self.repo.issue_details, run_id, group)
-        if run_id != self.current_run() or group != self.current_group():
+    async def _show_group(self, chosen: RunRecord, group: IssueGroup | None) -> None:
+        issues = await self.ctx.read(self._repo(chosen).issue_details, chosen.id, group)
+        now = self.current()
+        if now is None or now.key != chosen.key or group != self.current_group():
             return  # another run or group was chosen meanwhile
         self.issues.set_rows(issues)
         self._group_shown(group)
@@ -246,23 +277,32 @@ class HistoryScreen(QWidget):
 
     # ----- export -----------------------------------------------------------------------------
     def _ask_export_path(self) -> None:
-        run_id = self.current_run()
-        if run_id is None:
+        chosen = self.current()
+        if chosen is None:
             return
-        dialog = QFileDialog(self, "Export issues", str(Path.home() / f"sync-{run_id}-issues.csv"))
+        name = (
+            f"import-{chosen.id}-problems.csv"
+            if chosen.imported
+            else f"sync-{chosen.id}-issues.csv"
+        )
+        dialog = QFileDialog(self, "Export issues", str(Path.home() / name))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilter("CSV files (*.csv)")
         dialog.setDefaultSuffix("csv")
         dialog.fileSelected.connect(
-            lambda path: self.ctx.spawn(self.export_csv(run_id, Path(path)))
+            lambda path: self.ctx.spawn(self.export_csv(chosen, Path(path)))
         )
         dialog.open()
         self.file_dialog = dialog
 
-    async def export_csv(self, run_id: int, path: Path) -> int:
-        """Write the run's issues to `path` off the GUI thread; says how it went."""
+    async def export_csv(self, chosen: RunRecord | int, path: Path) -> int:
+        """Write the run's (or import's) issues to `path` off the GUI thread; says how it
+        went. A number is a sync run's."""
+        run = self.repo.get(chosen) if isinstance(chosen, int) else chosen
+        if run is None:
+            return 0
         try:
-            n: int = await self.ctx.read(self.repo.export_issues_csv, run_id, path)
+            n: int = await self.ctx.read(self._repo(run).export_issues_csv, run.id, path)
         except OSError as exc:
             self.status.setText(f"Could not write {path}: {exc.strerror or exc}.")
             return 0

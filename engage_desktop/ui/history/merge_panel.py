@@ -78,7 +78,7 @@ class MergeReportPanel(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.run_id: int | None = None
+        self.shown: tuple[bool, int] | None = None  # (an import, its number)
         self.model = MergeReportTableModel()
         self.view = row_view(self.model)
         self.view.setAccessibleName("Merge report")
@@ -98,19 +98,22 @@ class MergeReportPanel(QWidget):
         layout.addWidget(self.status)
         self.export.clicked.connect(self._ask_path)
 
-    async def show_run(self, run_id: int) -> None:
-        """Read the run's report off the GUI thread."""
-        self.run_id = run_id
+    async def load(self, number: int, is_import: bool = False) -> None:
+        """Read a run's (or an import's) report off the GUI thread."""
+        key = (is_import, number)
+        self.shown = key
+        run_id, import_id = (None, number) if is_import else (number, None)
         page: MergeReportPage = await self.ctx.read(
-            lambda: self.ctx.actions.sources.merge_report(run_id=run_id, limit=SHOWN)
+            lambda: self.ctx.actions.sources.merge_report(run_id, import_id, limit=SHOWN)
         )
-        if run_id != self.run_id:
+        if key != self.shown:
             return
         self.model.set_rows(page.rows)
         c = page.counts
         total = sum(c.values())
         self.summary.setText(
-            f"Run #{run_id}: {plural(c['merged'], 'contact')} merged across sources, "
+            f"{'Import' if is_import else 'Run'} #{number}: "
+            f"{plural(c['merged'], 'contact')} merged across sources, "
             f"{plural(c['conflict'], 'field conflict')}, "
             f"{plural(c['phone'], 'number')} read differently."
             + (f" The first {SHOWN:,} rows are shown; the export has all." if total > SHOWN else "")
@@ -119,24 +122,25 @@ class MergeReportPanel(QWidget):
         self.status.clear()
 
     def _ask_path(self) -> None:
-        run_id = self.run_id
-        if run_id is None:
+        if self.shown is None:
             return
-        suggested = str(Path.home() / f"sync-{run_id}-merge-report.csv")
-        dialog = QFileDialog(self, "Export merge report", suggested)
+        is_import, number = self.shown
+        name = f"{'import' if is_import else 'sync'}-{number}-merge-report.csv"
+        dialog = QFileDialog(self, "Export merge report", str(Path.home() / name))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilter("CSV files (*.csv)")
         dialog.setDefaultSuffix("csv")
         dialog.fileSelected.connect(
-            lambda path: self.ctx.spawn(self.export_csv(run_id, Path(path)))
+            lambda path: self.ctx.spawn(self.export_csv(number, Path(path), is_import))
         )
         dialog.open()
         self.file_dialog = dialog
 
-    async def export_csv(self, run_id: int, path: Path) -> int:
+    async def export_csv(self, number: int, path: Path, is_import: bool = False) -> int:
+        run_id, import_id = (None, number) if is_import else (number, None)
         try:
             n = await self.ctx.read(
-                lambda: self.ctx.actions.sources.export_merge_report(path, run_id=run_id)
+                lambda: self.ctx.actions.sources.export_merge_report(path, run_id, import_id)
             )
         except ActionError as exc:
             self.status.setText(exc.message)

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from engage_desktop.core.runs import RUN_COUNTS
-from engage_desktop.core.sources import source_label
+from engage_desktop.core.sources import CSV, source_label
 from engage_desktop.storage.runs import IssueDetail, IssueGroup, RunRecord
 from engage_desktop.ui.widgets.phone_text import phone_text
 from engage_desktop.ui.widgets.read_only_table import Column, RowsTableModel, text_or_blank
@@ -26,7 +26,10 @@ RUNNING = "running"
 
 
 def _problem(run: RunRecord) -> str | None:
-    """Every cell of a run tells what went wrong with it, if anything did."""
+    """Every cell of a run tells what went wrong with it, if anything did; an import's says
+    which file went into which group."""
+    if run.imported is not None:
+        return f"Import of {run.imported}" + (f": {run.error}" if run.error else "")
     return run.error or run.suspicious
 
 
@@ -50,12 +53,18 @@ def _count_column(count: str) -> Column[RunRecord]:
     )
 
 
+def _kind(run: RunRecord) -> str:
+    if run.imported is not None:
+        return "CSV file"
+    return "full" if run.full else "incremental"
+
+
 def _duration(run: RunRecord) -> str:
     return "—" if run.ended_at is None else f"{run.ended_at - run.started_at:.1f} s"
 
 
 RUN_COLUMNS: tuple[Column[RunRecord], ...] = (
-    _run_column("#", lambda run: run.id, "9999"),
+    _run_column("#", lambda run: f"i{run.id}" if run.imported else run.id, "i9999"),
     Column(
         "Started",
         lambda run: datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M"),
@@ -64,7 +73,7 @@ RUN_COLUMNS: tuple[Column[RunRecord], ...] = (
         sample="2026-11-30 22:13",
     ),
     _run_column("Trigger", lambda run: run.trigger, "schedule", shed=2),
-    _run_column("Kind", lambda run: "full" if run.full else "incremental", "incremental", 1),
+    _run_column("Kind", _kind, "incremental", 1),
     Column(
         "Status",
         lambda run: run.status + (" ⚠" if run.suspicious else ""),
@@ -98,13 +107,16 @@ def _issue_column(
 
 
 def _who(issue: IssueDetail) -> str:
-    """The contact's name; what stands in for it says why there is none."""
+    """The contact's name; what stands in for it says why there is none (an import's problem
+    names its row in the file)."""
     if issue.contact_id is None:
-        return "(not a contact)"
+        return issue.name or "(not a contact)"
     return issue.name or "(no name)"
 
 
 def _who_tooltip(issue: IssueDetail) -> str:
+    if issue.source == CSV and issue.contact_id is None:
+        return f"{issue.name or 'A row'} of the imported file."
     record = (
         f"{source_label(issue.source)} profile {issue.profile_id}"
         if issue.source and issue.profile_id
@@ -161,8 +173,12 @@ class RunsTableModel(RowsTableModel[RunRecord]):
     columns = RUN_COLUMNS
 
     def row_of(self, run_id: int) -> int | None:
+        """The row of this sync run (imports number themselves apart)."""
+        return self.row_of_key((False, run_id))
+
+    def row_of_key(self, key: tuple[bool, int]) -> int | None:
         for row, run in enumerate(self.rows):
-            if run.id == run_id:
+            if run.key == key:
                 return row
         return None
 
