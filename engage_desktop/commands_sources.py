@@ -268,12 +268,13 @@ def import_lines(report: ImportReport) -> list[str]:
     """An import (or its dry run) in sentences."""
     c = report.counts
     verb = "Would import" if report.dry_run else "Imported"
+    number = "" if report.dry_run or report.import_id is None else f" (import #{report.import_id})"
     lines = [
         f"{report.file}: {report.format.encoding_label}, {report.format.delimiter_label}-"
         f"separated, {plural(c.rows, 'row')}.",
-        f"{verb} into 'CSV: {report.group}': {c.new:,} new, {c.merged:,} merged into existing "
-        f"contacts, {c.unchanged:,} unchanged, {c.invalid:,} not imported (no valid number), "
-        f"{c.duplicates:,} repeated numbers; {c.opted_out:,} opted out.",
+        f"{verb} into 'CSV: {report.group}'{number}: {c.new:,} new, {c.merged:,} merged into "
+        f"existing contacts, {c.unchanged:,} unchanged, {c.invalid:,} not imported (no valid "
+        f"number), {c.duplicates:,} repeated numbers; {c.opted_out:,} opted out.",
     ]
     if c.left_group:
         lines.append(f"{plural(c.left_group, 'contact')} left the group (not in this file).")

@@ -112,13 +112,19 @@ def test_import_dry_run_then_import_then_its_merge_report(
     assert run(env, "contacts", "--json") == 0 and capsys.readouterr().out == ""
     assert run(env, "import", str(csv_file), "--group", "Fair") == 0
     out, err = capsys.readouterr()
-    assert "Imported into 'CSV: Fair': 2 new" in out and "line 4, Phone: 'nope'" in err
+    assert "Imported into 'CSV: Fair' (import #1): 2 new" in out and "line 4, Phone: 'nope'" in err
     assert run(env, "contacts", "--list", "Fair", "--json") == 0
     people = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sorted(p["phone"] for p in people) == ["+14155550101", "+14155550102"]
     assert all(p["groups"] == ["CSV: Fair"] for p in people)
     assert run(env, "merge-report", "--import-id", "1", "--export", str(env / "r.csv")) == 0
     assert (env / "r.csv").read_text(encoding="utf-8-sig").startswith("kind,contact_id")
+    capsys.readouterr()
+    # A run or an import that does not exist is said, not shown as an empty report.
+    assert run(env, "merge-report", "--import-id", "9") == 2
+    assert "There is no import #9" in capsys.readouterr().err
+    assert run(env, "merge-report", "--run", "7", "--export", str(env / "x.csv")) == 2
+    assert "There is no sync run #7" in capsys.readouterr().err and not (env / "x.csv").exists()
 
 
 def test_every_new_option_says_what_it_does() -> None:

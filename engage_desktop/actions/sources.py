@@ -15,6 +15,7 @@ from engage_desktop.core.sources import source_label
 from engage_desktop.storage.contact_table import ContactTable, ListRow
 from engage_desktop.storage.contacts import ContactRepo, SourceRecord
 from engage_desktop.storage.database import Database
+from engage_desktop.storage.import_history import ImportHistory
 from engage_desktop.storage.merge_report import (
     MergeReportRow,
     export_report_csv,
@@ -22,6 +23,7 @@ from engage_desktop.storage.merge_report import (
     report_rows,
 )
 from engage_desktop.storage.run_sources import RunSourceRepo, RunSourceRow
+from engage_desktop.storage.runs import RunRepo
 from engage_desktop.storage.source_settings import load_priority, rederive_merged, save_priority
 
 
@@ -80,8 +82,7 @@ class SourceActions:
         offset: int = 0,
     ) -> MergeReportPage:
         """A page of the report of one run or one import (Sync history shows it)."""
-        if (run_id is None) == (import_id is None):
-            raise ActionError("Name one run or one import.")
+        self._one_that_exists(run_id, import_id)
         return MergeReportPage(
             report_rows(self.db, run_id, import_id, kind, limit, offset),
             report_counts(self.db, run_id, import_id),
@@ -91,12 +92,24 @@ class SourceActions:
         self, path: Path, run_id: int | None = None, import_id: int | None = None
     ) -> int:
         """The whole report as a CSV file; returns the rows written."""
-        if (run_id is None) == (import_id is None):
-            raise ActionError("Name one run or one import.")
+        self._one_that_exists(run_id, import_id)
         try:
             return export_report_csv(self.db, path, run_id, import_id)
         except OSError as exc:
             raise ActionError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+
+    def _one_that_exists(self, run_id: int | None, import_id: int | None) -> None:
+        if (run_id is None) == (import_id is None):
+            raise ActionError("Name one run or one import.")
+        if run_id is not None and RunRepo(self.db).get(run_id) is None:
+            raise ActionError(
+                f"There is no sync run #{run_id}; `engage-desktop status` names the last one."
+            )
+        if import_id is not None and ImportHistory(self.db).get(import_id) is None:
+            raise ActionError(
+                f"There is no import #{import_id}; `engage-desktop import` prints each one's "
+                "number, and Sync history lists them."
+            )
 
     def run_sources(self, run_id: int) -> list[RunSourceRow]:
         """Each source's part of a run: status, counts, issues, warning, error."""
