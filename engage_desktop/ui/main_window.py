@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
@@ -43,6 +43,21 @@ NAV = (
 DEFAULT_SIZE = (1200, 760)
 # Every screen is laid out to work from here up (tests/ui/test_layouts.py checks both sizes).
 MINIMUM_SIZE = (900, 600)
+FRAME_ROOM = (16, 48)  # what a window manager's frame and title bar take, about
+
+
+def fitted_size(available: tuple[int, int] | None) -> tuple[int, int]:
+    """The window's first size: the default, or what the screen's free area holds with the
+    frame around it (a 1280 × 720 laptop), never under the minimum the screens are laid out
+    for."""
+    if available is None:
+        return DEFAULT_SIZE
+    return (
+        max(MINIMUM_SIZE[0], min(DEFAULT_SIZE[0], available[0] - FRAME_ROOM[0])),
+        max(MINIMUM_SIZE[1], min(DEFAULT_SIZE[1], available[1] - FRAME_ROOM[1])),
+    )
+
+
 NAV_PADDING = 76  # the item's indent, padding and margins (resources/style.qss), and a gap
 
 
@@ -59,7 +74,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle(title)
         self.setMinimumSize(*MINIMUM_SIZE)
-        self.resize(*DEFAULT_SIZE)
+        display = QGuiApplication.primaryScreen()
+        room = None if display is None else display.availableGeometry().size()
+        self.resize(*fitted_size(None if room is None else (room.width(), room.height())))
         self.nav = QTreeWidget()
         self.nav.setHeaderHidden(True)
         self.nav.setRootIsDecorated(False)

@@ -29,7 +29,7 @@ from engage_desktop.storage.contact_table import ContactQuery, ContactTable
 from engage_desktop.storage.database import Database
 from engage_desktop.ui.contacts.contacts_model import ContactsTableModel
 from engage_desktop.ui.context import AppContext
-from engage_desktop.ui.main_window import DEFAULT_SIZE, MINIMUM_SIZE, Screen
+from engage_desktop.ui.main_window import DEFAULT_SIZE, MINIMUM_SIZE, Screen, fitted_size
 from engage_desktop.ui.widgets.phone_text import phone_text
 from engage_desktop.ui.widgets.read_only_table import ColumnFitter, row_view
 from tests.ui.bulk import fill_contacts
@@ -197,6 +197,14 @@ def test_new_message_fits(qtbot: QtBot, engage: EngageApp, size: tuple[int, int]
         assert inside(widget, window)
     assert message.editor.height() > 150
     assert "of 400 contacts will receive it" in message.audience.text()
+
+
+def test_the_first_size_fits_the_screen_it_opens_on() -> None:
+    assert fitted_size(None) == DEFAULT_SIZE
+    assert fitted_size((1920, 1050)) == DEFAULT_SIZE
+    assert fitted_size((1280, 690)) == (1200, 642)  # a 1280 x 720 laptop, its panel shown
+    assert fitted_size((1024, 600)) == (1008, 600)  # smaller than the screens allow: the least
+    assert fitted_size((800, 480)) == MINIMUM_SIZE
 
 
 def test_the_window_has_a_minimum_and_no_splitter(qtbot: QtBot, engage: EngageApp) -> None:
