@@ -5,7 +5,7 @@
 Installs Klaviyo and Mailjet (demo emulators sharing some people) through their wizards,
 imports a CSV file through File → Import contacts…, then captures the Mailjet wizard's
 phone page, the import's dry run, All Contacts with sources and groups, the merge report in
-Sync history and the source priority in Settings.
+Sync history (a sync's and the import's) and the source priority in Settings.
 """
 
 from __future__ import annotations
@@ -173,13 +173,24 @@ async def main(
 
     # Sync history → the last sync's merge report
     runs = engage.ctx.actions.sources.run_sources
-    last = max(r.id for r in engage.history.runs.rows if runs(r.id))
+    synced = [r for r in engage.history.runs.rows if r.imported is None and runs(r.id)]
+    last = max(r.id for r in synced)
     engage.show_run(last)
     engage.history.tabs.setCurrentIndex(1)
     await until(
-        lambda: engage.history.merge.run_id == last and engage.history.merge.model.rows != []
+        lambda: (
+            engage.history.merge.shown == (False, last) and engage.history.merge.model.rows != []
+        )
     )
     shot(engage.window, "25-sync-history-merge-report")
+
+    # … and the import's row, with what it merged
+    history = engage.history
+    imported = history.runs.row_of_key((True, 1))
+    assert imported is not None
+    history.runs_view.setCurrentIndex(history.runs.index(imported, 0))
+    await until(lambda: history.merge.shown == (True, 1) and history.merge.model.rows != [])
+    shot(engage.window, "29-sync-history-import")
 
     engage.open_settings()
     assert engage.settings_dialog is not None
