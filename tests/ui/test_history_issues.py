@@ -309,6 +309,10 @@ def test_an_import_is_a_row_of_the_history_with_its_problems_and_merge_report(
     assert cells(history, 0)[3:5] == ["Phone", "not a phone"]
     tip = history.issues.data(history.issues.index(0, 0), Qt.ItemDataRole.ToolTipRole)
     assert tip == "Row 4 of the imported file."
+    history.issues_view.activated.emit(history.issues.index(0, 0))  # Enter: nothing to open
+    assert history.status.text() == (
+        "Row 4 of the imported file is not a contact in Engage: there is nothing to open."
+    )
     assert history.groups.rowCount() == 2
     history.groups_view.setCurrentIndex(history.groups.index(0, 0))
     qtbot.waitUntil(lambda: history.issues.rowCount() == 1, timeout=5000)

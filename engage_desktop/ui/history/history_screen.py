@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engage_desktop.core.mapping import is_type_problem
-from engage_desktop.core.sources import source_label
+from engage_desktop.core.sources import CSV, source_label
 from engage_desktop.core.words import plural
 from engage_desktop.storage.import_history import ImportHistory
 from engage_desktop.storage.runs import IssueDetail, IssueGroup, RunRecord, RunRepo
@@ -177,8 +177,8 @@ class HistoryScreen(QWidget):
         chosen = self.current()
         return chosen.id if chosen is not None and chosen.imported is None else None
 
-    def _repo(self, chosen: RunRecord) -> RunRepo | ImportHistory:
-        return self.imports if chosen.imported is not None else self.repo
+    def _repo(self, is_import: bool) -> RunRepo | ImportHistory:
+        return self.imports if is_import else self.repo
 
     def current_group(self) -> IssueGroup | None:
         return self.groups.row_at(self.groups_view.currentIndex())
@@ -192,7 +192,7 @@ class HistoryScreen(QWidget):
     async def _show_run_issues(self, key: tuple[bool, int]) -> None:
         """A run can have 100,000 issues: they are read (and grouped) off the GUI thread."""
         is_import, run_id = key
-        repo = self.imports if is_import else self.repo
+        repo = self._repo(is_import)
         groups = await self.ctx.read(repo.issue_groups, run_id)
         issues = await self.ctx.read(repo.issue_details, run_id)
         run = repo.get(run_id)
@@ -209,10 +209,9 @@ class HistoryScreen(QWidget):
         if keep in groups:
             self.groups_view.setCurrentIndex(self.groups.index(groups.index(keep), 0))
         if is_import:
-            parts = [f"Import #{run.id} of {run.imported}: {run.status}, "
-                     f"{plural(run.issues, 'problem')}"
-                     + (f" (the first {len(issues):,} are kept)." if run.issues > len(issues)
-                        else ".")]  # fmt: skip
+            kept = f" (the first {len(issues):,} are kept)" if run.issues > len(issues) else ""
+            problems = plural(run.issues, "problem")
+            parts = [f"Import #{run.id} of {run.imported}: {run.status}, {problems}{kept}."]
         elif run.status == RUNNING:
             parts = [f"Run #{run.id} is running: its counts and issues show when it ends."]
         else:
@@ -240,7 +239,9 @@ class HistoryScreen(QWidget):
             self.loading = self.ctx.spawn(self._show_group(chosen, self.current_group()))
 
     async def _show_group(self, chosen: RunRecord, group: IssueGroup | None) -> None:
-        issues = await self.ctx.read(self._repo(chosen).issue_details, chosen.id, group)
+        issues = await self.ctx.read(
+            self._repo(chosen.imported is not None).issue_details, chosen.id, group
+        )
         now = self.current()
         if now is None or now.key != chosen.key or group != self.current_group():
             return  # another run or group was chosen meanwhile
@@ -269,6 +270,8 @@ class HistoryScreen(QWidget):
             who = (
                 f"{source_label(issue.source)} profile {issue.profile_id}"
                 if issue.source and issue.profile_id
+                else f"{issue.name} of the imported file"
+                if issue.source == CSV and issue.name
                 else "This issue's record"
             )
             self.status.setText(f"{who} is not a contact in Engage: there is nothing to open.")
@@ -302,7 +305,9 @@ class HistoryScreen(QWidget):
         if run is None:
             return 0
         try:
-            n: int = await self.ctx.read(self._repo(run).export_issues_csv, run.id, path)
+            n: int = await self.ctx.read(
+                self._repo(run.imported is not None).export_issues_csv, run.id, path
+            )
         except OSError as exc:
             self.status.setText(f"Could not write {path}: {exc.strerror or exc}.")
             return 0
