@@ -15,6 +15,7 @@ from engage_desktop.core.consent import (
     status_from_klaviyo,
 )
 from engage_desktop.core.fields import FieldType, coerce
+from engage_desktop.storage.merge_rows import plain_verdicts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -70,6 +71,24 @@ def test_without_an_opt_out_the_mode_of_each_record_decides() -> None:
     assert derive_status([_k(None, None)], None, 0).status is SmsStatus.SUBSCRIBED
     mixed = [_k(None, None, explicit), _k("SUBSCRIBED", T0, explicit)]
     assert derive_status(mixed, None, 0).status is SmsStatus.SUBSCRIBED
+
+
+def test_the_cached_verdict_of_records_without_an_opt_out_is_the_derived_one() -> None:
+    """The merge computes one verdict per combination of (source, consent, mode) when no
+    record says UNSUBSCRIBED and no opt-out stands (storage/merge_rows.py plain_verdicts):
+    every such combination of one to three records, with times, derives the same."""
+    says = ["SUBSCRIBED", "NEVER_SUBSCRIBED", None]
+    one = [
+        (source, consent, mode)
+        for source in ("KLAVIYO", "MAILJET", "CSV")
+        for consent in says
+        for mode in ConsentMode
+    ]
+    combos = [(a,) for a in one] + [(a, b) for a in one for b in one]
+    combos += [(a, b, c) for a, b, c in zip(one, reversed(one), one[5:] + one[:5], strict=True)]
+    for combo in combos:
+        timed = [RecordConsent(s, c, 1.7e9 + 60 * i, m) for i, (s, c, m) in enumerate(combo)]
+        assert plain_verdicts(tuple(combo)) == derive_status(timed, None, 1.8e9), combo
 
 
 @pytest.mark.parametrize(
