@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -27,6 +27,7 @@ from pytestqt.qtbot import QtBot
 from engage_desktop.app import EngageApp, apply_theme
 from engage_desktop.storage.contact_table import ContactQuery, ContactTable
 from engage_desktop.storage.database import Database
+from engage_desktop.storage.runs import RunRepo
 from engage_desktop.ui.contacts.contacts_model import ContactsTableModel
 from engage_desktop.ui.context import AppContext
 from engage_desktop.ui.main_window import DEFAULT_SIZE, MINIMUM_SIZE, Screen, fitted_size
@@ -186,6 +187,34 @@ def test_contact_lists_fit(qtbot: QtBot, engage: EngageApp, size: tuple[int, int
     assert not view.horizontalScrollBar().isVisible()
     on_screen(view, list(range(engage.lists.model.columnCount())))
     assert engage.lists.model.data(engage.lists.model.index(0, 1)) == "Klaviyo"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_sync_history_fits(qtbot: QtBot, engage: EngageApp, size: tuple[int, int]) -> None:
+    """Runs and imports, their counts without sideways scrolling (at 900 px it once needed
+    it: the least needed counts go first)."""
+    runs = RunRepo(engage.ctx.db)
+    run = runs.start("manual", True, 1.7e9)
+    runs.finish(run, "succeeded", {"created": 123456, "updated": 1234}, 1.7e9 + 3)
+    engage.ctx.db.execute_sql(
+        "INSERT INTO csv_imports (group_key, group_name, file_name, started_at, ended_at,"
+        " status, counts) VALUES ('fair', 'Fair', 'fair.csv', 1.8e9, 1.8e9, 'succeeded',"
+        ' \'{"new": 12, "merged": 3, "problems": 2}\')'
+    )
+    engage.history.reload()
+    show(qtbot, engage, Screen.HISTORY, size)
+    view = engage.history.runs_view
+    check_headers(view)
+    assert not view.horizontalScrollBar().isVisible()
+    headers = [
+        engage.history.runs.headerData(c, Qt.Orientation.Horizontal)
+        for c in range(view.model().columnCount())
+    ]
+    essential = [
+        headers.index(h) for h in ("#", "Started", "Status", "Created", "Updated", "Issues")
+    ]
+    on_screen(view, essential)
+    assert engage.history.runs.data(engage.history.runs.index(0, 0)) == "i1"
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -47,7 +47,14 @@ def _so_far(number: Callable[[RunRecord], int]) -> Callable[[RunRecord], str]:
 def _count_column(count: str) -> Column[RunRecord]:
     header = count.replace("_", " ").capitalize()
     # What a run changed stays in view; how it got there goes first when space is short.
-    shed = {"unchanged": 4, "invalid": 3, "fetched": 5, "requests": 6, "throttled": 6}
+    shed = {
+        "unchanged": 4,
+        "invalid": 3,
+        "opted_out": 1,
+        "fetched": 5,
+        "requests": 6,
+        "throttled": 6,
+    }
     return _run_column(
         header, _so_far(lambda run: run.counts[count]), "100,000", shed.get(count, 0)
     )
