@@ -27,6 +27,7 @@ a SQLite construct our repositories use and its PostgreSQL equivalent:
 | `rowid` (of a table without one)        | `ctid` (physical order: an append-only table's)   |
 | the column `full`                       | `"full"` (a reserved word in PostgreSQL)          |
 | `PRAGMA …`                              | `SELECT 0` (tuning PostgreSQL does not have)      |
+| `x [NOT] IN (?, ?, …)`, 100 marks or more | `x = ANY(%s)` (`<> ALL`), one array (`long_lists`) |
 
 Statements that no rule fits are written per engine by the repository that needs them,
 asking `is_postgres(db)` — never with SQL from outside this package.
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from typing import Any
 
 # Tables whose `INSERT OR REPLACE` needs the key PostgreSQL's ON CONFLICT must name.
@@ -75,6 +77,52 @@ _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.I)
 _ORDER_END = re.compile(r"\b(LIMIT|OFFSET|FOR|RETURNING)\b", re.I)
 _INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+(\w+)\s*(\(([^)]*)\))?", re.I)
 _RETURNING = re.compile(r"\bRETURNING\b", re.I)
+
+
+def search_words(alias: str = "") -> str:
+    """The team database's words to search, one text per contact: migration V9's trigram
+    index is on it, and the contacts search asks it before the columns themselves (so the
+    answer is theirs). `alias`: the contacts table's alias in the query, with its dot."""
+    cols = [f"coalesce({alias}{c}, '')" for c in ("last_name", "first_name", "email")]
+    return "(" + " || ' ' || ".join(cols) + ")"
+
+
+# An IN list of at least LONG_LIST placeholders (the merge reads 5,000 contacts by id).
+LONG_LIST = 100
+_LONG_IN = re.compile(
+    r"\b(NOT\s+)?IN\s*\(\s*\?(?:\s*,\s*\?){" + str(LONG_LIST - 1) + r",}\s*\)", re.I
+)
+
+
+def long_lists(sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """SQLite's statement with each long `IN (?, ?, …)` as `= ANY(?)` (`NOT IN` as
+    `<> ALL(?)`, the same answer with NULLs too) and its parameters as one list, for
+    PostgreSQL: binding and planning 5,000 parameters cost twice the read itself (0.30 s
+    against 0.15 s per 50,000 ids), and the statement stays one text for `to_postgres`'s
+    memo instead of one per length."""
+    if len(params) < LONG_LIST or _LONG_IN.search(sql) is None:
+        return sql, tuple(params)
+    out: list[str] = []
+    args: list[Any] = []
+    taken = 0
+    for token in _TOKEN.findall(sql):
+        if token[:1] in ("'", '"') or token.startswith("--"):
+            out.append(token)
+            continue
+        pos = 0
+        for match in _LONG_IN.finditer(token):
+            before = token[pos : match.start()]
+            marks = match.group(0).count("?")
+            args += params[taken : taken + before.count("?")]
+            taken += before.count("?")
+            args.append(list(params[taken : taken + marks]))
+            taken += marks
+            out.append(before + ("<> ALL(?)" if match.group(1) else "= ANY(?)"))
+            pos = match.end()
+        out.append(token[pos:])
+        args += params[taken : taken + token[pos:].count("?")]
+        taken += token[pos:].count("?")
+    return "".join(out), tuple(args)
 
 
 def to_postgres(sql: str) -> str:

@@ -32,7 +32,7 @@ import psycopg
 from psycopg.adapt import Dumper, Loader
 from psycopg.pq import TransactionStatus
 
-from engage_desktop.storage.dialect import to_postgres
+from engage_desktop.storage.dialect import long_lists, to_postgres
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,7 @@ class _TranslatingCursor:
         self.lastrowid: int | None = None
 
     def execute(self, sql: str, params: Any = ()) -> _TranslatingCursor:
+        sql, params = long_lists(sql, tuple(params or ()))
         statement = to_postgres(sql)
         head = statement.lstrip()[:6].upper()
         wants_id = head == "INSERT" and " RETURNING " not in statement.upper()

@@ -68,3 +68,41 @@ def test_updates_that_one_update_from_could_not_keep_apart_go_one_by_one(
         100,
     )
     assert postgres.COPY_MIN <= 100  # (these went the bulk way's checks, not under its size)
+
+
+def test_long_in_lists_read_as_arrays_find_what_the_lists_found(
+    tmp_path: Path, pg_url: str
+) -> None:
+    db = open_database(tmp_path, pg_url)
+    with db.atomic():
+        db.cursor().executemany(
+            "INSERT INTO contacts (id, phone, created_at, updated_at, sms_status)"
+            " VALUES (?, ?, 0, 0, 'subscribed')",
+            [(i, f"+1415555{i:04d}") for i in range(1, 301)],
+        )
+    ids = [*range(2, 300, 2), 5000]  # 150 ids, one stored nowhere
+    phones = [f"+1415555{i:04d}" for i in range(1, 121)] + [None]  # a NULL among them
+    marks = lambda n: ",".join("?" * n)  # noqa: E731
+
+    def found(sql: str, params: list[object]) -> list[int]:
+        return [r[0] for r in db.execute_sql(sql, params).fetchall()]
+
+    assert found(
+        f"SELECT id FROM contacts WHERE id IN ({marks(len(ids))}) AND id > ? ORDER BY id",
+        [*ids, 100],
+    ) == list(range(102, 300, 2))
+    assert found(
+        f"SELECT id FROM contacts WHERE sms_status = ? AND phone IN ({marks(len(phones))})"
+        " ORDER BY id",
+        ["subscribed", *phones],
+    ) == list(range(1, 121))
+    assert (
+        found(  # NOT IN a list holding NULL is never true, as in SQLite
+            f"SELECT id FROM contacts WHERE phone NOT IN ({marks(len(phones))})", phones
+        )
+        == []
+    )
+    assert found(
+        f"SELECT id FROM contacts WHERE id NOT IN ({marks(len(ids))}) AND id <= 10 ORDER BY id",
+        ids,
+    ) == [1, 3, 5, 7, 9]
