@@ -19,7 +19,7 @@ import peewee
 
 from engage_desktop.core.consent import SmsStatus
 from engage_desktop.storage.changes import change_count
-from engage_desktop.storage.dialect import is_postgres
+from engage_desktop.storage.dialect import is_postgres, search_words
 
 # One background thread, with a connection of its own, on the other core (SQLite lets go of
 # the interpreter lock while it reads): it searches the emails while the names are searched, and
@@ -394,9 +394,17 @@ class ContactTable:
             else:  # every word, in any order
                 columns += ("c.email",) if with_email else ()
                 words = text.split()[:5]
+            # The team database looks a word up first in its one trigram index of the three
+            # columns (`search_words`), then in the columns asked.
+            ahead = (
+                f"{search_words('c.')} LIKE ? ESCAPE '\\' AND "
+                if is_postgres(self.db) and columns != ("c.phone",)
+                else ""
+            )
             for word in words:
-                parts.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
-                args += [_contains(word)] * len(columns)
+                asked = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns)
+                parts.append(f"{ahead}({asked})")
+                args += [_contains(word)] * (len(columns) + bool(ahead))
         if q.list_id is not None:
             parts.append("c.id IN (SELECT contact_id FROM list_members WHERE list_id = ?)")
             args.append(q.list_id)
