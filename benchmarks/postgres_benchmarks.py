@@ -4,6 +4,11 @@ as the tests start it; fsync off, so write figures are an upper bound). From the
     python benchmarks/postgres_benchmarks.py commit     # commit of 100,000 staged contacts
     python benchmarks/postgres_benchmarks.py contacts   # 1,000,000 rows: open, jump, search
     python benchmarks/postgres_benchmarks.py sync       # full sync of 100,000 profiles, no limits
+    python benchmarks/postgres_benchmarks.py floor      # the commit's floor: raw writes, by index
+
+`floor` writes the commit's rows with nothing of ours around them — 100,000 contacts by COPY,
+then all of them changed by one UPDATE … FROM, then their memberships — on the migrated
+schema, then with indexes or foreign keys set aside, so each one's price shows.
 
 Each prints one line per engine and step. `contacts` times the storage calls the All Contacts
 screen makes (the id snapshot, a page of rows, a search); ui_benchmarks.py times the same
@@ -20,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -66,6 +72,109 @@ def sync(args: argparse.Namespace) -> None:
                 os.environ.pop(DATABASE_ENV, None)
             sync_benchmarks.pipeline(args, label=f"[{engine}] full sync")
         os.environ.pop(DATABASE_ENV, None)
+
+
+_CONTACT_COLUMNS = (
+    "id, phone, phone_raw, email, first_name, last_name, fields, sms_status, created_at, updated_at"
+)
+
+
+def floor(args: argparse.Namespace) -> None:
+    import psycopg
+
+    n = args.profiles
+    rows = [
+        (
+            i,
+            f"+1415{2000000 + i:07d}",
+            f"+1415{2000000 + i:07d}",
+            f"user{i}@example.com",
+            f"First{i}",
+            f"Last{i}-1",
+            '{"Points": 1.0}',
+            "subscribed",
+            1.7e9,
+            1.7e9,
+        )
+        for i in range(1, n + 1)
+    ]
+    with throwaway_server() as server, tempfile.TemporaryDirectory() as d:
+        url = server.fresh_url()
+        open_database(Path(d), url).close()  # the migrated schema
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET jit = off")
+            indexes = conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'contacts'"
+                " AND indexdef NOT LIKE 'CREATE UNIQUE%%'"
+            ).fetchall()
+            keys = conn.execute(
+                "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid)"
+                " FROM pg_constraint WHERE contype = 'f' AND conrelid = 'list_members'::regclass"
+            ).fetchall()
+            for label, keep, with_keys in (
+                ("as migrated", lambda name: True, True),
+                ("without the trigram indexes", lambda name: "trgm" not in name, True),
+                ("without any secondary index", lambda name: False, True),
+                ("as migrated, memberships without foreign keys", lambda name: True, False),
+            ):
+                _set_aside(conn, indexes, keep, keys, with_keys)
+                print(f"[floor] {label}: {_raw_writes(conn, rows)}", flush=True)
+            _set_aside(conn, indexes, lambda name: True, keys, True)
+
+
+def _set_aside(
+    conn: Any, indexes: list[Any], keep: Callable[[str], bool], keys: list[Any], with_keys: bool
+) -> None:
+    conn.execute("TRUNCATE contacts, contact_lists, list_members CASCADE")
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+    for name, sql in indexes:
+        if keep(name):
+            conn.execute(sql)
+    for name, table, definition in keys:
+        conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
+        if with_keys:
+            conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+    conn.execute(
+        "INSERT INTO contact_lists (id, source, external_id, name) VALUES"
+        " (1, 'KLAVIYO', 'L1', 'Klaviyo: List 1')"
+    )
+
+
+def _raw_writes(conn: Any, rows: list[tuple[Any, ...]]) -> str:
+    """COPY the contacts, change every last name and updated_at with one UPDATE … FROM,
+    put every contact on one list: each in its own transaction, timed."""
+    started = time.perf_counter()
+    with (
+        conn.transaction(),
+        conn.cursor().copy(f"COPY contacts ({_CONTACT_COLUMNS}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+    inserted = time.perf_counter() - started
+    conn.execute("VACUUM ANALYZE contacts")
+    started = time.perf_counter()
+    with conn.transaction():
+        conn.execute(
+            "CREATE TEMP TABLE changed (id BIGINT, last_name TEXT, updated_at DOUBLE PRECISION)"
+            " ON COMMIT DROP"
+        )
+        with conn.cursor().copy("COPY changed FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((row[0], f"Last{row[0]}-2", 1.8e9))
+        conn.execute(
+            "UPDATE contacts c SET last_name = x.last_name, updated_at = x.updated_at"
+            " FROM changed x WHERE c.id = x.id"
+        )
+    updated = time.perf_counter() - started
+    started = time.perf_counter()
+    with conn.transaction():
+        conn.execute("INSERT INTO list_members (list_id, contact_id) SELECT 1, id FROM contacts")
+    members = time.perf_counter() - started
+    return (
+        f"COPY of {len(rows):,} contacts {inserted:.2f}s, all of them changed {updated:.2f}s,"
+        f" their memberships {members:.2f}s"
+    )
 
 
 def _fill_postgres(db: Database, n: int, lists: int = 4) -> None:
@@ -152,12 +261,12 @@ def _s(started: float) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("what", choices=["commit", "contacts", "sync"])
+    p.add_argument("what", choices=["commit", "contacts", "sync", "floor"])
     p.add_argument("--profiles", type=int, default=100_000)
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--lists", default="all")
     args = p.parse_args()
-    {"commit": commit, "contacts": contacts, "sync": sync}[args.what](args)
+    {"commit": commit, "contacts": contacts, "sync": sync, "floor": floor}[args.what](args)
 
 
 if __name__ == "__main__":
