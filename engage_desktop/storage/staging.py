@@ -149,6 +149,19 @@ class StagingRepo:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def stored_not_staged(self, limit: int) -> list[str]:
+        """Ids of this source's stored records that no listing of this run brought (at most
+        `limit`)."""
+        rows = self.db.execute_sql(
+            "SELECT cs.external_id FROM contact_sources cs WHERE cs.source = ?"
+            " AND NOT EXISTS (SELECT 1 FROM staged_records r WHERE r.source = cs.source"
+            " AND r.external_id = cs.external_id)"
+            " AND NOT EXISTS (SELECT 1 FROM staged_kept k WHERE k.source = cs.source"
+            " AND k.external_id = cs.external_id) LIMIT ?",
+            (self.source, limit),
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def drop_members(self, external_ids: list[str]) -> None:
         """Forget memberships of records proven gone (deleted while the run fetched)."""
         with self.db.atomic():

@@ -177,6 +177,20 @@ class Fetcher:
                 f"more than {LOOKUP_MAX:,} list members came without their profiles"
             )
             return
+        self.staging.drop_members(await self._look_up(missing))
+
+    async def look_up_unseen(self) -> None:
+        """After a full listing that has gaps (it removes nothing), the records we have that
+        it did not bring would keep what they said last time — an UNSUBSCRIBED since then
+        among them. Up to LOOKUP_MAX are asked for one by one; each is staged on no list, so
+        an opt-out in it stands as any unlisted record's does (the rest waits for the next
+        complete run)."""
+        unseen = self.staging.stored_not_staged(LOOKUP_MAX + 1)
+        if 0 < len(unseen) <= LOOKUP_MAX:
+            await self._look_up(unseen)
+
+    async def _look_up(self, profile_ids: list[str]) -> list[str]:
+        """Stage these profiles, asked for one by one; returns those that no longer exist."""
         gone: list[str] = []
         slots = asyncio.Semaphore(self.chains)
 
@@ -188,9 +202,9 @@ class Fetcher:
             else:
                 self._stage(Page(*read_profiles([resource])), None)
 
-        await asyncio.gather(*(look_up(pid) for pid in missing))
+        await asyncio.gather(*(look_up(pid) for pid in profile_ids))
         self.flush()
-        self.staging.drop_members(gone)
+        return gone
 
     async def _list_members(
         self, lists: list[KlaviyoList], full: bool, counts: dict[str, int]

@@ -126,6 +126,8 @@ class KlaviyoSource:
         )
         counts = await fetcher.run(lists, full, list_sizes, cached)
         self.tally.gaps += self.client.stats.gaps[self._gaps0 :]
+        if full and self.tally.gaps:
+            await fetcher.look_up_unseen()
         for m in mappings:
             if self.tally.fetched and m.path not in self.tally.seen_paths:
                 run.add_issues(
