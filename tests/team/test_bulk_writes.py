@@ -106,3 +106,17 @@ def test_long_in_lists_read_as_arrays_find_what_the_lists_found(
         f"SELECT id FROM contacts WHERE id NOT IN ({marks(len(ids))}) AND id <= 10 ORDER BY id",
         ids,
     ) == [1, 3, 5, 7, 9]
+
+
+def test_a_statement_with_a_long_list_is_never_prepared(tmp_path: Path, pg_url: str) -> None:
+    """psycopg prepares a statement it sees often; PostgreSQL's generic plan of `= ANY($1)`
+    then compares each row with every element instead of hashing the array."""
+    db = open_database(tmp_path, pg_url)
+    ids = list(range(1, 201))
+    marks = ",".join("?" * len(ids))
+    for _ in range(10):
+        db.execute_sql(f"SELECT id FROM contacts WHERE id IN ({marks})", ids).fetchall()
+        db.execute_sql("SELECT id FROM contacts WHERE id = ?", (1,)).fetchall()
+    prepared = [r[0] for r in db.execute_sql("SELECT statement FROM pg_prepared_statements")]
+    assert not [s for s in prepared if "ANY" in s]
+    assert [s for s in prepared if "WHERE id = $1" in s]  # a short statement still is
