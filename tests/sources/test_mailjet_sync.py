@@ -244,3 +244,35 @@ async def test_widening_mailjet_consent_counts_who_would_become_messageable(
     ]  # fmt: skip
     same = (ConsentMode.INFERRED, "US")
     assert widening(sources.db, "MAILJET", same, same) == []
+
+
+async def test_a_contact_a_run_with_gaps_did_not_read_is_asked_for_and_its_opt_out_stands(
+    sources: Sources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Removed from the list and its consent withdrawn while a listing moved: the run removes
+    nothing, but asks for the contact it did not read, and the withdrawal stands."""
+    made = await sources.madmin.post("/_emulator/lists", json={"Name": "Small"})
+    lst = int(made.json()["ID"])
+    stays = await sources.mailjet_contact("s@x.test", "+14155550151", (lst,), sms_opt_in=True)
+    leaving = await sources.mailjet_contact("l@x.test", "+14155550150", (lst,), sms_opt_in=True)
+    sources.connect_mailjet(lists=(str(lst),))  # a list of few: its contacts read by list
+    assert (await sources.sync()).status == "succeeded"
+    person = sources.by_phone("+14155550150")
+    assert person is not None and person.sms_status is SmsStatus.SUBSCRIBED
+    await sources.mailjet_edit(leaving, Properties={"sms_opt_in": False})
+    r = await sources.madmin.request(
+        "DELETE", f"/_emulator/lists/{lst}/members", json={"Contacts": [leaving]}
+    )
+    assert r.status_code in (200, 204), r.text
+    real = MailjetClient.count
+
+    async def moving(self: MailjetClient, resource: str, filters: dict, doing: str) -> int:  # type: ignore[type-arg]
+        return await real(self, resource, filters, doing) + (resource == "listrecipient")
+
+    monkeypatch.setattr(MailjetClient, "count", moving)  # every member listing "moved"
+    result = await sources.sync()
+    assert result.suspicious and result.counts["removed"] == 0
+    person = sources.by_phone("+14155550150")
+    assert person is not None and person.sms_status is SmsStatus.OPTED_OUT
+    other = sources.by_phone("+14155550151")
+    assert other is not None and other.sms_status is SmsStatus.SUBSCRIBED and stays

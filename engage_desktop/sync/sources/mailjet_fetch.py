@@ -84,6 +84,18 @@ class MailjetFetch:
         gone = await self._look_up([int(x) for x in missing], "members")
         self.flush()
         self.staging.drop_members([str(x) for x in gone])
+        if self.tally.gaps:
+            await self._look_up_unseen()
+
+    async def _look_up_unseen(self) -> None:
+        """A run with gaps removes nothing, and the records we have that it did not bring
+        would keep what they said last time (a consent withdrawn since among them): up to
+        LOOKUP_MAX are asked for one by one and staged on no list, so a withdrawn consent
+        stands as any unlisted record's does."""
+        unseen = self.staging.stored_not_staged(LOOKUP_MAX + 1)
+        if 0 < len(unseen) <= LOOKUP_MAX:
+            await self._look_up([int(x) for x in unseen if x.isdigit()], "unseen")
+            self.flush()
 
     # ----- listings -------------------------------------------------------------------------
     async def _halves(self, listing: Listing, is_contact: bool, counts_all: bool) -> None:
@@ -166,7 +178,7 @@ class MailjetFetch:
     async def _look_up(self, ids: list[int], what: str) -> list[int]:
         """Contacts asked for one by one (a half without its other half, a member without
         a contact): created or deleted while the listings were read. Returns those gone."""
-        if len(ids) > LOOKUP_MAX:
+        if len(ids) > LOOKUP_MAX:  # (never for "unseen": its caller counted)
             self.tally.gaps.append(
                 f"more than {LOOKUP_MAX:,} contacts came without their other half"
                 if what == "halves"
