@@ -216,7 +216,9 @@ class CampaignRepo:
         """Recipients of every campaign whose outcome a person must decide (from the counts
         kept on each campaign: no scan of every recipient)."""
         (n,) = self.db.execute_sql(
-            "SELECT coalesce(sum(json_extract(counts, '$.unknown')), 0) FROM campaigns"
+            # A number inside JSON is text on the team database (json_extract there): cast.
+            "SELECT coalesce(sum(CAST(json_extract(counts, '$.unknown') AS INTEGER)), 0)"
+            " FROM campaigns"
         ).fetchone()
         return int(n)
 
