@@ -21,7 +21,7 @@ from engage_desktop.core.personalisation import Template
 
 # A number the gateway takes has 8 to 15 digits after the `+` (NOTES §1).
 _MIN_PHONE_CHARS = 9
-_WHITESPACE = "' ' || char(9, 10, 13)"
+_WHITESPACE = "' \t\n\r'"  # a space, a tab, line ends: the characters themselves
 _SUPPRESSED = (
     "EXISTS (SELECT 1 FROM suppressions s WHERE s.phone = c.phone AND s.lifted_at IS NULL)"
 )
@@ -124,7 +124,7 @@ class AudienceRepo:
             " count(*) FILTER (WHERE c.sms_status NOT IN ('opted_out', 'subscribed')),"
             " count(*) FILTER (WHERE c.sms_status = 'subscribed'"
             f" AND (c.phone IS NULL OR length(c.phone) < {_MIN_PHONE_CHARS})),"
-            f" count(*) FILTER (WHERE {_SENDABLE} AND {missing or '0'})"
+            f" count(*) FILTER (WHERE {_SENDABLE} AND {missing or '1 = 0'})"
             f" FROM {source}{where}",
             [*params, *args],
         ).fetchone()

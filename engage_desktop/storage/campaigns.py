@@ -330,7 +330,7 @@ class CampaignRepo:
             self.db.execute_sql(
                 "UPDATE campaigns SET status = ?, error = ?, requests = ?, sender = NULL,"
                 " sender_pid = NULL, sender_host = NULL, heartbeat_at = NULL,"
-                " finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
+                " finished_at = CASE WHEN ? = 1 THEN ? ELSE finished_at END"
                 " WHERE id = ? AND (sender = ? OR sender IS NULL)",
                 (new, error, requests, done, now, campaign_id, sender),
             )

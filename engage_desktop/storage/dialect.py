@@ -15,6 +15,7 @@ a SQLite construct our repositories use and its PostgreSQL equivalent:
 | `WITHOUT ROWID`, `INDEXED BY i`, `NOT INDEXED` | dropped (planner hints PostgreSQL does without) |
 | `LIKE` (ASCII case-insensitive)         | `ILIKE`                                           |
 | `x IS ?`                                | `x IS NOT DISTINCT FROM %s`                       |
+| `CROSS JOIN t ON …` (a join-order hint) | `JOIN t ON …`                                     |
 | `max(a, b)`, `min(a, b)` (scalar)       | `GREATEST(a, b)`, `LEAST(a, b)`                   |
 | `iif(c, a, b)`                          | `CASE WHEN c THEN a ELSE b END`                   |
 | `group_concat(x[, sep])`                | `string_agg(x, sep)` (`,` by default)             |
@@ -66,6 +67,7 @@ _WORD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bNOT\s+LIKE\b", re.I), "NOT ILIKE"),
     (re.compile(r"(?<!NOT )\bLIKE\b", re.I), "ILIKE"),
     (re.compile(r"\bIS\s+\?"), "IS NOT DISTINCT FROM ?"),
+    (re.compile(r"\bCROSS\s+JOIN\b", re.I), "JOIN"),  # ours always have an ON
     (re.compile(r"\binstr\s*\(", re.I), "strpos("),
     (re.compile(r"\browid\b", re.I), "ctid"),
     (re.compile(r'(?<![\w"])full\b'), '"full"'),  # a column of ours, a reserved word there

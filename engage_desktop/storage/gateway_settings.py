@@ -109,7 +109,7 @@ class GatewayRepo:
         """After a polling round: when, how it ended, and whether the blacklist was compared."""
         self.db.execute_sql(
             "UPDATE gateway SET last_poll_at = ?, last_poll_error = ?,"
-            " last_reconcile_at = CASE WHEN ? THEN ? ELSE last_reconcile_at END",
+            " last_reconcile_at = CASE WHEN ? = 1 THEN ? ELSE last_reconcile_at END",
             (now, error, reconciled, now),
         )
 

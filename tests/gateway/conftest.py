@@ -174,7 +174,7 @@ def build_world(
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+async def world(tmp_path: Path, engine: str) -> AsyncIterator[World]:
     w = build_world(tmp_path)
     await w.sync()
     await w.connect_gateway()

@@ -176,7 +176,7 @@ async def test_the_fast_count_agrees_with_the_rule_row_by_row(world: World, text
     for where, args in ((" WHERE c.id IN (SELECT contact_id FROM list_members WHERE list_id = ?)",
                          [lst.id]), ("", [])):  # fmt: skip
         rows = world.db.execute_sql(
-            f"SELECT r, count(*) FROM (SELECT {case} AS r FROM contacts c{where}) GROUP BY r",
+            f"SELECT r, count(*) FROM (SELECT {case} AS r FROM contacts c{where}) AS x GROUP BY r",
             [*params, *args],
         )
         by_rule = {r: n for r, n in rows}
