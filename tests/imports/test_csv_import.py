@@ -32,6 +32,9 @@ ROWS = [
 ]
 
 
+pytestmark = pytest.mark.usefixtures("engine")  # every import, on SQLite and on the team database
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
     database = open_database(tmp_path / "data")
@@ -290,6 +293,7 @@ def indexes(db: Database) -> dict[str, str]:
     return {name: sql for name, sql in found.fetchall()}
 
 
+@pytest.mark.sqlite_only  # SQLite's deferred indexes (bulk_indexes.py)
 def test_a_first_import_builds_every_index_again(db: Database, tmp_path: Path) -> None:
     """Into empty tables the secondary indexes are set aside and built at the end: after
     an import, and after one cancelled half-way, each is there as the migrations made it."""
