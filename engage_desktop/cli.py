@@ -265,7 +265,8 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 def _data_folder_problem(folder: Path | str, exc: BaseException) -> str:
     url = chosen_url()
-    if url and is_server_url(url):
+    on_disk = isinstance(exc, OSError) and getattr(exc, "filename", None) is not None
+    if url and is_server_url(url) and not on_disk:  # a file that cannot be made: the folder's
         return (
             f"cannot use the team database {describe_url(url)}: {redact(str(exc))}. Nothing "
             f"was half-saved (a run under way failed as a whole). Check that the server is "

@@ -74,7 +74,8 @@ def test_every_option_has_help_and_help_lists_the_exit_codes() -> None:
         assert f"{int(code)}  {what}" in text
 
 
-def test_an_unwritable_data_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_an_unwritable_data_folder_is_one_line_and_exit_2(tmp_path: Path, engine: str) -> None:
+    """With a team database too, a folder that cannot be made is the folder's problem."""
     if os.geteuid() == 0:  # root writes anywhere: a folder inside a file cannot be made
         (tmp_path / "a-file").write_text("x")
         folder = tmp_path / "a-file" / "data"
