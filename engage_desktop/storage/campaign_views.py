@@ -43,7 +43,7 @@ class CampaignViews:
         # that would hold the interpreter lock the GUI thread needs.
         (text,) = self.db.execute_sql(
             "SELECT json_group_array(id) FROM (SELECT r.id FROM campaign_recipients r"
-            f" WHERE {where} ORDER BY r.id)",
+            f" WHERE {where} ORDER BY r.id) AS ids",
             (campaign_id,),
         ).fetchone()
         return array("q", json.loads(text))

@@ -13,6 +13,7 @@ from engage_desktop.core.consent import ConsentMode
 from engage_desktop.core.messaging import CampaignStatus, SkipReason
 from engage_desktop.core.personalisation import parse_template
 from engage_desktop.storage.audience import AudienceRepo, reason_sql
+from engage_desktop.storage.campaign_views import CampaignViews
 from engage_desktop.storage.contact_table import ContactTable
 from engage_desktop.storage.contacts import ContactRepo
 
@@ -131,6 +132,10 @@ async def test_a_campaign_records_every_member_with_its_state(world: World) -> N
     assert counts.total == counts.pending + sum(counts.skipped.values())
     row = world.actions.sending.recipients(campaign.id, limit=1, state="pending")[0]
     assert row.text == "Sale {today}"  # braces written as {{ }} are sent as braces
+    views = CampaignViews(world.db)  # what the Campaigns screen lists, by id
+    every = views.recipient_ids(campaign.id)
+    assert len(every) == counts.total and list(every) == sorted(every)
+    assert set(views.recipients_by_id(list(every)[:5])) == set(list(every)[:5])
 
 
 async def test_lists_are_found_by_id_name_or_short_name(world: World) -> None:
