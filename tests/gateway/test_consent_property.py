@@ -22,13 +22,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engage_desktop.core.consent import ConsentMode
 from engage_desktop.gateway import CampaignSender, SendProgress
+from engage_desktop.storage.database import DATABASE_ENV
 from engage_desktop.storage.outbox import OutboxRepo
 from engage_desktop.sync.pusher import OptOutPusher
+from tests.pg_server import fresh_database_each_time
 
 from .conftest import World, build_world
 
@@ -244,6 +247,12 @@ def no_opt_out_lost(
     assert keywords <= {"STOP", None}
 
 
+pytestmark = pytest.mark.usefixtures("engine")  # on SQLite and on the team database
+POSTGRES_EXAMPLES = 10
+_pg_examples: list[int] = []
+
+
+# PROPERTY_EXAMPLES=n runs n examples on both engines.
 @settings(
     max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "25")),
     deadline=None,
@@ -253,5 +262,12 @@ def no_opt_out_lost(
 def test_no_opted_out_number_is_messaged_and_no_opt_out_is_lost(
     steps: list[tuple[str, Any, Any]],
 ) -> None:
-    with tempfile.TemporaryDirectory() as folder:
+    if os.environ.get(DATABASE_ENV) and "PROPERTY_EXAMPLES" not in os.environ:
+        _pg_examples.append(1)  # each example makes a database: the suite runs the first few
+        if len(_pg_examples) > POSTGRES_EXAMPLES:
+            return
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        fresh_database_each_time(),  # on the team database too, each example starts empty
+    ):
         asyncio.run(scenario(steps, Path(folder)))
