@@ -139,25 +139,21 @@ class StagingRepo:
 
     def members_without_records(self, limit: int) -> list[str]:
         """Ids a list listed whose records no listing brought (at most `limit`)."""
-        rows = self.db.execute_sql(
-            "SELECT DISTINCT m.external_id FROM staged_members m WHERE m.source = ?"
-            " AND NOT EXISTS (SELECT 1 FROM staged_records r WHERE r.source = m.source"
-            " AND r.external_id = m.external_id)"
-            " AND NOT EXISTS (SELECT 1 FROM staged_kept k WHERE k.source = m.source"
-            " AND k.external_id = m.external_id) LIMIT ?",
-            (self.source, limit),
-        ).fetchall()
-        return [r[0] for r in rows]
+        return self._not_brought("staged_members", limit)
 
     def stored_not_staged(self, limit: int) -> list[str]:
         """Ids of this source's stored records that no listing of this run brought (at most
         `limit`)."""
+        return self._not_brought("contact_sources", limit)
+
+    def _not_brought(self, table: str, limit: int) -> list[str]:
+        """This source's ids in `table` that no staged record, read or kept, names."""
         rows = self.db.execute_sql(
-            "SELECT cs.external_id FROM contact_sources cs WHERE cs.source = ?"
-            " AND NOT EXISTS (SELECT 1 FROM staged_records r WHERE r.source = cs.source"
-            " AND r.external_id = cs.external_id)"
-            " AND NOT EXISTS (SELECT 1 FROM staged_kept k WHERE k.source = cs.source"
-            " AND k.external_id = cs.external_id) LIMIT ?",
+            f"SELECT DISTINCT t.external_id FROM {table} t WHERE t.source = ?"
+            " AND NOT EXISTS (SELECT 1 FROM staged_records r WHERE r.source = t.source"
+            " AND r.external_id = t.external_id)"
+            " AND NOT EXISTS (SELECT 1 FROM staged_kept k WHERE k.source = t.source"
+            " AND k.external_id = t.external_id) LIMIT ?",
             (self.source, limit),
         ).fetchall()
         return [r[0] for r in rows]

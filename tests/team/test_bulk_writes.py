@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engage_desktop.storage import postgres
-from engage_desktop.storage.database import open_database
+from engage_desktop.storage.database import Database, open_database
 
 ODD = ["tab\there", "new\nline", "back\\slash", "quote'\"", "émoji 🙂", "", None, "\\N", "a,b"]
 
@@ -44,16 +44,21 @@ def test_many_rows_are_written_as_one_statement_per_row_would(tmp_path: Path, pg
     ).fetchall()
 
 
-def test_updates_that_one_update_from_could_not_keep_apart_go_one_by_one(
-    tmp_path: Path, pg_url: str
-) -> None:
-    db = open_database(tmp_path, pg_url)
+def _with_contacts(db: Database, n: int) -> Database:
+    """Contacts 1 to `n`, numbered +1415555nnnn, in one transaction."""
     with db.atomic():
         db.cursor().executemany(
             "INSERT INTO contacts (id, phone, created_at, updated_at, sms_status)"
             " VALUES (?, ?, 0, 0, 'subscribed')",
-            [(i, f"+1415555{i:04d}") for i in range(1, 101)],
+            [(i, f"+1415555{i:04d}") for i in range(1, n + 1)],
         )
+    return db
+
+
+def test_updates_that_one_update_from_could_not_keep_apart_go_one_by_one(
+    tmp_path: Path, pg_url: str
+) -> None:
+    db = _with_contacts(open_database(tmp_path, pg_url), 100)
     # A key twice: a statement per row applies both, in order (the last one wins).
     twice = [(f"First{i}", i % 50 + 1) for i in range(100)]
     with db.atomic():
@@ -73,13 +78,7 @@ def test_updates_that_one_update_from_could_not_keep_apart_go_one_by_one(
 def test_long_in_lists_read_as_arrays_find_what_the_lists_found(
     tmp_path: Path, pg_url: str
 ) -> None:
-    db = open_database(tmp_path, pg_url)
-    with db.atomic():
-        db.cursor().executemany(
-            "INSERT INTO contacts (id, phone, created_at, updated_at, sms_status)"
-            " VALUES (?, ?, 0, 0, 'subscribed')",
-            [(i, f"+1415555{i:04d}") for i in range(1, 301)],
-        )
+    db = _with_contacts(open_database(tmp_path, pg_url), 300)
     ids = [*range(2, 300, 2), 5000]  # 150 ids, one stored nowhere
     phones = [f"+1415555{i:04d}" for i in range(1, 121)] + [None]  # a NULL among them
     marks = lambda n: ",".join("?" * n)  # noqa: E731
