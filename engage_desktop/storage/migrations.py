@@ -496,7 +496,8 @@ def V9(db: peewee.Database) -> None:
     and added it to both indexes. Pages written from now on keep 30% free.
     And one trigram index of the three searched columns together (`dialect.search_words`)
     instead of one for each: every contact written, or changed, costs one GIN insertion
-    instead of three (a commit of 100,000 new contacts ~0.4 s less, of 100,000 changed ~0.5 s)."""
+    instead of three (measured once on 100,000 contacts: ~0.4 s less to write them, ~0.5 s to
+    change them all)."""
     if not is_postgres(db):
         return
     raw = db.cursor().execute_raw
