@@ -22,6 +22,7 @@ a SQLite construct our repositories use and its PostgreSQL equivalent:
 | `json_group_array(x)`                   | `coalesce(json_agg(x), '[]')::text`               |
 | `json_object(…)`                        | `json_build_object(…)::text`                      |
 | `ORDER BY x [DESC]` (NULL first going up) | `ORDER BY x NULLS FIRST` (`DESC NULLS LAST`)    |
+| `ORDER BY … id` (a key: never NULL)     | left as it is (the order of indexes ending in id) |
 | `total(x)`                              | `coalesce(sum(x), 0)`                             |
 | `instr(a, b)`                           | `strpos(a, b)`                                    |
 | `json_extract(doc, path)`               | a SQL function of that name (migration V7)        |
@@ -77,6 +78,8 @@ _FUNCTIONS = re.compile(
 )
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.I)
 _ORDER_END = re.compile(r"\b(LIMIT|OFFSET|FOR|RETURNING)\b", re.I)
+# A primary key in an ORDER BY: `id` or `alias.id`, maybe with ASC or DESC.
+_KEY_TERM = re.compile(r"\s*(?:\w+\.)?id(?:\s+(?:ASC|DESC))?\s*", re.I)
 _INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+(\w+)\s*(\(([^)]*)\))?", re.I)
 _RETURNING = re.compile(r"\bRETURNING\b", re.I)
 
@@ -214,7 +217,9 @@ def _call(name: str, args: list[str]) -> str | None:
 
 def _nulls_first(sql: str) -> str:
     """SQLite sorts NULL first going up and last going down; PostgreSQL the other way round.
-    Say SQLite's order in each ORDER BY term."""
+    Say SQLite's order in each ORDER BY term — but an `id` (every table's INTEGER PRIMARY KEY:
+    never NULL) keeps PostgreSQL's own, the order of the indexes that end in it: `id NULLS
+    FIRST` made the planner sort a million index rows again (an incremental sort, 350 ms)."""
     pos = 0
     while True:
         match = _ORDER_BY.search(sql, pos)
@@ -241,7 +246,7 @@ def _nulls_first(sql: str) -> str:
         terms = []
         for term in _split_args(sql[start:end]):
             upper = term.upper()
-            if "NULLS" not in upper:
+            if "NULLS" not in upper and not _KEY_TERM.fullmatch(term):
                 term += " NULLS LAST" if upper.endswith(" DESC") else " NULLS FIRST"
             terms.append(term)
         rewritten = " " + ", ".join(terms) + (" " if end < len(sql) and sql[end] != ")" else "")

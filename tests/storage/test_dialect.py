@@ -26,3 +26,16 @@ def test_short_lists_and_lists_of_other_things_are_left_as_they_are() -> None:
     assert long_lists(short, params) == (short, params)
     values = f"INSERT INTO t (a) VALUES ({','.join('?' * LONG_LIST)})"  # not an IN list
     assert long_lists(values, tuple(range(LONG_LIST))) == (values, tuple(range(LONG_LIST)))
+
+
+def test_sqlites_null_order_is_said_except_for_an_id_which_is_never_null() -> None:
+    """`id NULLS FIRST` after an index ending in a plain `id` made PostgreSQL sort again."""
+    assert to_postgres("SELECT 1 FROM c ORDER BY c.updated_at, c.id LIMIT ?") == (
+        "SELECT 1 FROM c ORDER BY c.updated_at NULLS FIRST, c.id LIMIT %s"
+    )
+    assert to_postgres("SELECT 1 FROM c ORDER BY name DESC, id DESC") == (
+        "SELECT 1 FROM c ORDER BY name DESC NULLS LAST, id DESC"
+    )
+    assert to_postgres("SELECT 1 FROM c ORDER BY paid, c.idx") == (
+        "SELECT 1 FROM c ORDER BY paid NULLS FIRST, c.idx NULLS FIRST"
+    )
