@@ -7,6 +7,7 @@ import json
 import random
 import re
 import sqlite3
+import sys
 import threading
 from array import array
 from collections import OrderedDict
@@ -323,35 +324,45 @@ class ContactTable:
     def _read(self, source: str, where: list[str], args: list[Any], parts: Parts) -> array[int]:
         """The ids matching `where`, part after part, in one read transaction."""
         with self.db.atomic("DEFERRED"):  # every part reads the same committed state
-            found = self._found(source, where, args, [(c, o, ()) for c, o in parts])
-        return array("q", found)  # from a list: twice as fast as extending an array
+            return self._found(source, where, args, [(c, o, ()) for c, o in parts])
 
     def _found(
         self, source: str, where: list[str], args: list[Any], pieces: list[Piece]
-    ) -> list[int]:
+    ) -> array[int]:
         """The ids of these pieces, one query each (a FILTER clause per part in one query costs
-        more than the walks). SQLite hands the ids over as a JSON array: a row per id through
-        the driver takes twice as long."""
-        ids: list[int] = []
-        for part, order, extra in pieces:
-            clause = _where_clause([*where, part] if part else where)
-            (found,) = self.db.execute_sql(
-                "SELECT json_group_array(id) FROM"
-                f" (SELECT c.id FROM {source}{clause} ORDER BY {order}) AS found",
+        more than the walks), each piece's handed over as one value: a row per id through the
+        driver takes twice as long. SQLite's is a JSON array (an array built from the parsed
+        list: twice as fast as extending one); PostgreSQL's is 8-byte big-endian integers
+        end to end (`int8send`), nothing to parse (a million: 223 ms, json_agg 257 ms)."""
+        postgres = is_postgres(self.db)
+        together = "string_agg(int8send(id), ''::bytea)" if postgres else "json_group_array(id)"
+        found = [
+            self.db.execute_sql(
+                f"SELECT {together} FROM (SELECT c.id FROM {source}"
+                f"{_where_clause([*where, part] if part else where)} ORDER BY {order}) AS found",
                 [*args, *extra],
-            ).fetchone()
-            ids += orjson.loads(found)
-        return ids
+            ).fetchone()[0]
+            for part, order, extra in pieces
+        ]
+        if postgres:
+            return _integers(b"".join(value or b"" for value in found))
+        ids: list[int] = []
+        for value in found:
+            ids += orjson.loads(value)
+        return array("q", ids)
 
     def _walk(self, where: list[str], args: list[Any], order: _Order) -> array[int]:
         """A whole table (or a list, a source) in an index's order. A big one is read in two
         halves at once, this connection and one on the other core, both in read transactions
-        that see the same commit (checked: else this one reads it all)."""
+        that see the same commit (SQLite: checked, else this one reads it all; PostgreSQL:
+        the other transaction takes this one's snapshot)."""
         walks = order.walks()
-        median = None if is_postgres(self.db) or order.cut is None else self._median(order.cut[1])
+        median = None if order.cut is None else self._median(order.cut[1])
         if median is None:
             return self._read("contacts c", where, args, walks)
         first, second = order.halves(median)
+        if is_postgres(self.db):
+            return self._walk_one_snapshot(where, args, first, second)
         conn = self.db.connection()
         (before,) = conn.execute("PRAGMA data_version").fetchone()
         other = _OtherHalf()
@@ -365,18 +376,32 @@ class ContactTable:
                 ids += other.done.result()
             else:
                 ids += self._found("contacts c", where, args, second)
-        return array("q", ids)
+        return ids
+
+    def _walk_one_snapshot(
+        self, where: list[str], args: list[Any], first: list[Piece], second: list[Piece]
+    ) -> array[int]:
+        """PostgreSQL: the second half read on the other core's connection, in a transaction
+        given this one's snapshot (`pg_export_snapshot`, valid while this one is open: it
+        waits for the other half before it ends). The server walks both halves at once."""
+        with self.db.atomic("DEFERRED"):
+            (snapshot,) = self.db.execute_sql("SELECT pg_export_snapshot()").fetchone()
+            other = _OtherHalf(snapshot)
+            _OTHER_CORE.submit(other.read, self, where, args, second)
+            ids = self._found("contacts c", where, args, first)
+            ids += other.done.result()
+        return ids
 
     def _median(self, column: str) -> Any:
         """The middle of a random sample of the column, or None for a small table."""
-        (top,) = self.db.execute_sql("SELECT max(rowid) FROM contacts").fetchone()
+        (top,) = self.db.execute_sql("SELECT max(id) FROM contacts").fetchone()
         if top is None or top < BIG_VIEW:
             return None
         picks = ",".join(map(str, random.sample(range(1, top + 1), min(CUT_SAMPLE, top))))
         values = sorted(
             value
             for (value,) in self.db.execute_sql(
-                f"SELECT {column} FROM contacts c WHERE rowid IN ({picks}) AND {column} NOT NULL"
+                f"SELECT {column} FROM contacts c WHERE id IN ({picks}) AND {column} IS NOT NULL"
             )
         )
         return values[len(values) // 2] if values else None
@@ -507,17 +532,22 @@ class _Version(NamedTuple):
 
 class _OtherHalf:
     """The second half of a walk, read on the other core's connection: `started` is set once
-    its read transaction has begun (or it failed), `done` holds the ids."""
+    its read transaction has begun (or it failed), `done` holds the ids. On PostgreSQL the
+    transaction takes the snapshot another one exported."""
 
-    def __init__(self) -> None:
+    def __init__(self, snapshot: str | None = None) -> None:
+        self.snapshot = snapshot
         self.started = threading.Event()
-        self.done: Future[list[int]] = Future()
+        self.done: Future[array[int]] = Future()
 
     def read(
         self, table: ContactTable, where: list[str], args: list[Any], pieces: list[Piece]
     ) -> None:
         try:
             with table.db.atomic("DEFERRED"):
+                if self.snapshot is not None:
+                    assert re.fullmatch(r"[0-9A-F-]+", self.snapshot), self.snapshot
+                    table.db.execute_sql(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
                 table.db.execute_sql("SELECT 1 FROM contacts LIMIT 1").fetchone()
                 self.started.set()
                 self.done.set_result(table._found("contacts c", where, args, pieces))
@@ -532,6 +562,14 @@ class _Kept(NamedTuple):
 
     version: _Version
     ids: array[int]
+
+
+def _integers(packed: bytes) -> array[int]:
+    """8-byte big-endian integers, one after another (PostgreSQL's `int8send`)."""
+    out = array("q", packed)
+    if sys.byteorder == "little":
+        out.byteswap()
+    return out
 
 
 def _where_clause(conditions: list[str]) -> str:

@@ -8,7 +8,8 @@ repositories keep one code path. Two SQLite behaviours the repositories rely on 
   waits for the first, whichever desktop it runs on. The same update is the **change
   counter** other desktops poll to refresh their screens (`changes_since`): it becomes
   visible exactly when the transaction's data does. Read transactions (`atomic("DEFERRED")`)
-  take no lock and bump nothing.
+  take no lock and bump nothing; they are REPEATABLE READ, so that every statement in one sees
+  the same committed state, as in SQLite (PostgreSQL's default gives each statement its own).
 - **A waiting write gives up** after `lock_timeout` (the busy timeout), with an error that
   `database.is_locked` recognises; `patiently` lengthens it for an opt-out.
 
@@ -255,14 +256,15 @@ class TeamDatabase(peewee.PostgresqlDatabase):
     def begin(  # type: ignore[override]
         self, lock_type: str | None = None, isolation_level: Any = None
     ) -> None:
-        """BEGIN; a write transaction (anything but DEFERRED) queues behind other writers and
-        bumps the change counter."""
+        """BEGIN; a read transaction (DEFERRED) reads one snapshot; a write transaction
+        (anything else) queues behind other writers and bumps the change counter."""
         self._reconnect_if_lost()
         with peewee.__exception_wrapper__:  # type: ignore[attr-defined]
             raw = super().cursor()
-            raw.execute("BEGIN")
             if lock_type == "DEFERRED":
+                raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
                 return
+            raw.execute("BEGIN")
             try:
                 raw.execute("UPDATE engage_changes SET n = n + 1, at = extract(epoch from now())")
             except BaseException:

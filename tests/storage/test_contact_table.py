@@ -167,7 +167,6 @@ def many(tmp_path: Path) -> ContactTable:
     return ContactTable(db)
 
 
-@pytest.mark.sqlite_only
 def test_a_big_table_read_in_two_halves_is_in_the_same_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
